@@ -20,28 +20,28 @@
 
 /* What this kernel offers, detected from what sysfs shows. */
 struct kernel_caps {
-	bool dynamic;      /* 6.0+: guest_matrix, hot plug, in_use check on mask writes,
+	bool dynamic;	   /* 6.0+: guest_matrix, hot plug, in_use check on mask writes,
 			      assignment of unbound queues */
-	bool ap_config;    /* the mdev has ap_config: a whole matrix in one atomic write */
+	bool ap_config;	   /* the mdev has ap_config: a whole matrix in one atomic write */
 	bool queue_status; /* vfio_ap-bound queues have `status` (assigned/in use) */
-	bool vfio_ap;      /* vfio_ap is loaded: the matrix device exists */
+	bool vfio_ap;	   /* vfio_ap is loaded: the matrix device exists */
 };
 
 enum card_mode {
 	CARD_MODE_UNKNOWN,
 	CARD_MODE_ACCEL, /* "Accelerator" */
-	CARD_MODE_CCA,   /* "CCA-Coproc" */
-	CARD_MODE_EP11,  /* "EP11-Coproc" */
+	CARD_MODE_CCA,	 /* "CCA-Coproc" */
+	CARD_MODE_EP11,	 /* "EP11-Coproc" */
 };
 
 struct host_card {
 	unsigned hwtype;     /* compatible type, 10 (CEX4) .. 14 (CEX8) */
 	unsigned raw_hwtype; /* as TAPQ reports it */
-	unsigned depth;      /* the kernel's `depth` (lszcrypt shows depth + 1) */
+	unsigned depth;	     /* the kernel's `depth` (lszcrypt shows depth + 1) */
 	uint32_t functions;  /* ap_functions */
 	enum card_mode mode;
-	char type[16];       /* "CEX5C"; "" when no zcrypt driver is bound */
-	bool config;         /* SCLP configured */
+	char type[16]; /* "CEX5C"; "" when no zcrypt driver is bound */
+	bool config;   /* SCLP configured */
 	bool online;
 	bool chkstop;
 };
@@ -55,26 +55,26 @@ enum queue_driver {
 /* The host side of the AP configuration. */
 struct host {
 	struct kernel_caps caps;
-	unsigned max_adapter, max_domain; /* inclusive ids */
-	struct idset adapters;            /* cards present (card devices) */
-	struct idset usage_domains;       /* ap_usage_domain_mask (QCI AQM) */
-	struct idset control_domains;     /* ap_control_domain_mask (QCI ADM) */
-	struct idset apmask, aqmask;      /* the host pool is apmask x aqmask */
+	unsigned max_adapter, max_domain;    /* inclusive ids */
+	struct idset adapters;		     /* cards present (card devices) */
+	struct idset usage_domains;	     /* ap_usage_domain_mask (QCI AQM) */
+	struct idset control_domains;	     /* ap_control_domain_mask (QCI ADM) */
+	struct idset apmask, aqmask;	     /* the host pool is apmask x aqmask */
 	struct host_card cards[AP_ID_COUNT]; /* valid where adapters has the id */
-	struct apqn_set queues;           /* queue devices that exist */
-	struct apqn_set vfio_bound;       /* ... bound to vfio_ap */
-	struct apqn_set default_bound;    /* ... bound to cex4queue */
-	struct apqn_set online;           /* ... whose `online` reads 1 (default driver only) */
-	struct apqn_set in_use;           /* ... whose vfio_ap `status` reads "in use" */
+	struct apqn_set queues;		     /* queue devices that exist */
+	struct apqn_set vfio_bound;	     /* ... bound to vfio_ap */
+	struct apqn_set default_bound;	     /* ... bound to cex4queue */
+	struct apqn_set online;		     /* ... whose `online` reads 1 (default driver only) */
+	struct apqn_set in_use;		     /* ... whose vfio_ap `status` reads "in use" */
 };
 
 /* One mediated matrix device as the kernel shows it. */
 struct mdev_info {
-	char uuid[UUID_STR_LEN + 1];        /* lowercase */
-	struct idset adapters, domains;     /* the assigned matrix */
+	char uuid[UUID_STR_LEN + 1];	/* lowercase */
+	struct idset adapters, domains; /* the assigned matrix */
 	struct idset control_domains;
 	struct idset guest_adapters, guest_domains; /* guest_matrix; = matrix on old kernels */
-	bool running;                       /* a KVM guest uses it, as far as sysfs shows */
+	bool running;				    /* a KVM guest uses it, as far as sysfs shows */
 };
 
 /* One kernel write. */
@@ -87,7 +87,7 @@ enum kop_type {
 	KOP_UNASSIGN_DOMAIN,
 	KOP_ASSIGN_CONTROL_DOMAIN,
 	KOP_UNASSIGN_CONTROL_DOMAIN,
-	KOP_AP_CONFIG,   /* the whole matrix: apm, aqm, adm */
+	KOP_AP_CONFIG,	 /* the whole matrix: apm, aqm, adm */
 	KOP_APMASK_EDIT, /* relative apmask write: +set, -clear */
 	KOP_AQMASK_EDIT, /* relative aqmask write */
 	_KOP_TYPE_MAX,
@@ -96,7 +96,7 @@ enum kop_type {
 struct kop {
 	enum kop_type type;
 	char uuid[UUID_STR_LEN + 1]; /* mdev operations */
-	unsigned id;                 /* assign/unassign */
+	unsigned id;		     /* assign/unassign */
 	struct idset set, clear;     /* mask edits */
 	struct idset apm, aqm, adm;  /* KOP_AP_CONFIG */
 };
@@ -113,6 +113,13 @@ struct kernel_port_ops {
 	int (*read_mdev)(void *ctx, const char *uuid, struct mdev_info *ret);
 	/* One kernel write; 0 or the kernel's -errno. */
 	int (*apply)(void *ctx, const struct kop *op);
+	/*
+	 * Optional (NULL: no lock). Held around every sequence of writes that
+	 * changes the AP configuration, so that other tools that take the same
+	 * lock (chzdev, mdevctl's callout) never interleave with zapfs.
+	 */
+	int (*config_lock)(void *ctx);
+	void (*config_unlock)(void *ctx);
 };
 
 struct kernel_port {

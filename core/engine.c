@@ -1,0 +1,738 @@
+/* SPDX-License-Identifier: MIT */
+#include "core/engine.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/cleanup.h"
+#include "core/plan.h"
+#include "core/rules.h"
+
+#define DEFAULT_LOG_CAPACITY 256
+
+struct engine {
+	pthread_rwlock_t lock;
+	struct kernel_port port;
+	uuid_source_fn uuid_source;
+	void *uuid_ctx;
+	struct engine_store store;
+	time_t (*clock)(void);
+	struct model *model;
+	struct oplog *log;
+};
+
+static void model_freep(struct model **m)
+{
+	model_free(*m);
+}
+#define _cleanup_model_ _cleanup_(model_freep)
+
+void outcome_done(struct outcome *o)
+{
+	if (!o)
+		return;
+	free(o->kops);
+	model_diff_done(&o->diff);
+	o->kops = NULL;
+	o->n_kops = 0;
+}
+
+/* Appends printf text to the outcome's sentence. */
+__attribute__((format(printf, 2, 3))) static void sentence_add(struct outcome *o, const char *fmt,
+							       ...)
+{
+	size_t len = strlen(o->sentence);
+	va_list ap;
+
+	if (len + 1 >= sizeof(o->sentence))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(o->sentence + len, sizeof(o->sentence) - len, fmt, ap);
+	va_end(ap);
+}
+
+static time_t engine_now(const struct engine *e)
+{
+	return e->clock ? e->clock() : time(NULL);
+}
+
+/* ---- reading the kernel ---- */
+
+static enum guest_state mdev_state(const struct mdev_info *mdev)
+{
+	return mdev->running ? GUEST_RUNNING : GUEST_ACTIVE;
+}
+
+static void guest_set_mdev(struct guest *g, const struct mdev_info *mdev)
+{
+	g->adapters = mdev->adapters;
+	g->domains = mdev->domains;
+	g->control_domains = mdev->control_domains;
+	g->guest_adapters = mdev->guest_adapters;
+	g->guest_domains = mdev->guest_domains;
+	g->state = mdev_state(mdev);
+}
+
+/* An mdev zapfs did not create becomes a guest named by its UUID, holding its queues' keys. */
+static int adopt_mdev(struct model *m, const struct mdev_info *mdev)
+{
+	struct guest g = { .adopted = true };
+	struct apqn_set held;
+	struct apqn q;
+	int err;
+
+	snprintf(g.name, sizeof(g.name), "%s", mdev->uuid);
+	snprintf(g.uuid, sizeof(g.uuid), "%s", mdev->uuid);
+	guest_set_mdev(&g, mdev);
+	err = model_guest_add(m, &g);
+	if (err < 0)
+		return err;
+	guest_matrix_apqns(&g, &held);
+	APQN_SET_FOREACH (q, &held) {
+		if (model_reservation(m, q))
+			continue;
+		err = model_reserve(m, q, g.name);
+		if (err < 0)
+			return err;
+	}
+	return 0;
+}
+
+static int mdev_uuid_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct mdev_info *) a)->uuid, ((const struct mdev_info *) b)->uuid);
+}
+
+/*
+ * A new model: base's own knowledge (names, origins, reservations) over what
+ * the kernel shows now. Guests whose mdev is gone are missing, except adopted
+ * ones still named by their UUID: zapfs knew nothing more about those.
+ */
+static int read_kernel(struct engine *e, const struct model *base, struct model **ret)
+{
+	_cleanup_model_ struct model *m = NULL;
+	_cleanup_free_ struct mdev_info *mdevs = NULL;
+	_cleanup_free_ char(*gone)[GUEST_NAME_MAX + 1] = NULL;
+	size_t n_mdevs = 0, n_gone = 0;
+	struct host host;
+	int err;
+
+	err = e->port.ops->read_host(e->port.ctx, &host);
+	if (err < 0)
+		return err;
+	err = e->port.ops->read_mdevs(e->port.ctx, &mdevs, &n_mdevs);
+	if (err < 0)
+		return err;
+	err = model_clone(base, &m);
+	if (err < 0)
+		return err;
+	model_set_host(m, &host);
+
+	for (size_t i = 0; i < n_mdevs; i++) {
+		const struct guest *known = model_guest_by_uuid(m, mdevs[i].uuid);
+
+		if (known) {
+			struct guest g = *known;
+
+			guest_set_mdev(&g, &mdevs[i]);
+			err = model_guest_update(m, &g);
+		} else {
+			err = adopt_mdev(m, &mdevs[i]);
+		}
+		if (err < 0)
+			return err;
+	}
+
+	gone = calloc(model_guest_count(m) + 1, sizeof(*gone));
+	if (!gone)
+		return -ENOMEM;
+	GUEST_FOREACH (g, m) {
+		struct mdev_info key;
+
+		snprintf(key.uuid, sizeof(key.uuid), "%s", g->uuid);
+		/* the port hands the mdevs sorted by UUID */
+		if (!bsearch(&key, mdevs, n_mdevs, sizeof(*mdevs), mdev_uuid_cmp))
+			snprintf(gone[n_gone++], sizeof(gone[0]), "%s", g->name);
+	}
+	for (size_t i = 0; i < n_gone; i++) {
+		struct guest g = *model_guest_by_name(m, gone[i]);
+
+		if (g.adopted && strcmp(g.name, g.uuid) == 0) {
+			err = model_guest_remove(m, g.name);
+		} else {
+			g.state = GUEST_MISSING;
+			g.guest_adapters = g.guest_domains = IDSET_EMPTY;
+			err = model_guest_update(m, &g);
+		}
+		if (err < 0)
+			return err;
+	}
+	*ret = TAKE_PTR(m);
+	return 0;
+}
+
+/*
+ * What the kernel holds of a and b is the same: masks and every present
+ * mdev's assigned matrix. guest_matrix is left out: on 6.0+ kernels every
+ * assign re-filters it, and no write can make it stale again, so an undone
+ * assign may leave a fresher guest_matrix than before.
+ */
+static bool kernel_state_equal(const struct model *a, const struct model *b)
+{
+	const struct host *ha = model_host(a), *hb = model_host(b);
+	size_t present_a = 0, present_b = 0;
+
+	if (!idset_equal(&ha->apmask, &hb->apmask) || !idset_equal(&ha->aqmask, &hb->aqmask))
+		return false;
+	GUEST_FOREACH (g, a) {
+		const struct guest *o = model_guest_by_uuid(b, g->uuid);
+
+		if (g->state == GUEST_MISSING)
+			continue;
+		present_a++;
+		if (!o || o->state == GUEST_MISSING || !idset_equal(&g->adapters, &o->adapters) ||
+		    !idset_equal(&g->domains, &o->domains) ||
+		    !idset_equal(&g->control_domains, &o->control_domains))
+			return false;
+	}
+	GUEST_FOREACH (g, b) {
+		if (g->state != GUEST_MISSING)
+			present_b++;
+	}
+	return present_a == present_b;
+}
+
+/* ---- committing ---- */
+
+/*
+ * Makes next the live model, records the difference in o, and hands zapfs's
+ * own state to the store.
+ */
+static int commit_model(struct engine *e, struct model *next, struct outcome *o)
+{
+	struct model_diff diff = { 0 };
+	int err;
+
+	err = model_diff(e->model, next, &diff);
+	if (err < 0) {
+		model_free(next);
+		return err;
+	}
+	model_free(e->model);
+	e->model = next;
+
+	/* store call point: persist guests, names, reservations and masks (DESIGN §5) */
+	if (e->store.commit && !model_diff_empty(&diff)) {
+		err = e->store.commit(e->store.ctx, e->model, &diff);
+		if (err < 0)
+			sentence_add(o, "; the state could not be saved (%s)", errno_name(err));
+	}
+	model_diff_done(&o->diff);
+	o->diff = diff;
+	return 0;
+}
+
+/* zapfs's own part of an allowed intent: names, guests it defined, reservations. */
+static int apply_own_state(struct model *m, const struct intent *intent, const struct verdict *v)
+{
+	struct apqn q;
+	int err = 0;
+
+	switch (intent->type) {
+	case INTENT_GUEST_CREATE:
+		return model_guest_add(m, &v->target);
+	case INTENT_GUEST_REMOVE:
+		return model_guest_remove(m, intent->guest);
+	case INTENT_GUEST_RENAME:
+		return model_guest_rename(m, intent->guest, intent->new_name);
+	case INTENT_ASSIGN:
+	case INTENT_QUEUE_ADD:
+		/* assigning records whose keys the domains will hold */
+		APQN_SET_FOREACH (q, &v->gained) {
+			if (!model_reservation(m, q))
+				err = model_reserve(m, q, v->target.name);
+			if (err < 0)
+				return err;
+		}
+		return 0;
+	case INTENT_RESERVE:
+		return model_reserve(m, intent->apqn, v->target.name);
+	case INTENT_RELEASE:
+		return model_release(m, intent->apqn);
+	case INTENT_UNASSIGN:
+	case INTENT_QUEUE_REMOVE:
+	case INTENT_POOL_MOVE:
+	case INTENT_MASK_EDIT:
+		break;
+	}
+	return 0;
+}
+
+/* ---- running a plan ---- */
+
+static void describe_kops(struct outcome *o, const struct kop *kops, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char text[512];
+
+		kop_describe(&kops[i], text, sizeof(text));
+		sentence_add(o, "%s%s", i ? "; " : "", text);
+	}
+}
+
+/* Reverts steps [0, done) in reverse order; 0, or the first error of an undo write. */
+static int undo_steps(struct engine *e, const struct plan *p, size_t done)
+{
+	int first_err = 0;
+
+	while (done-- > 0) {
+		const struct plan_step *s = &p->steps[done];
+
+		for (size_t i = 0; i < s->n_undo; i++) {
+			int err = e->port.ops->apply(e->port.ctx, &s->undo[i]);
+
+			if (err < 0 && !first_err)
+				first_err = err;
+		}
+	}
+	return first_err;
+}
+
+/*
+ * Applies p. On a failed write, undoes what was done, re-reads the kernel onto
+ * before into *ret_after (NULL if that read fails), checks that the undo
+ * restored the state, and returns the failing write's -errno.
+ */
+static int apply_plan(struct engine *e, const struct plan *p, const struct model *before,
+		      struct model **ret_after, struct outcome *o)
+{
+	_cleanup_model_ struct model *after = NULL;
+	size_t done = 0;
+	int err = 0, undo_err, read_err;
+	char failed[512];
+
+	if (p->n_steps == 0)
+		return 0;
+	if (e->port.ops->config_lock) {
+		err = e->port.ops->config_lock(e->port.ctx);
+		if (err < 0) {
+			explain_set(&o->why, RULE_NONE, -err,
+				    "the AP configuration lock could not be taken");
+			return err;
+		}
+	}
+	for (; done < p->n_steps; done++) {
+		err = e->port.ops->apply(e->port.ctx, &p->steps[done].op);
+		if (err < 0)
+			break;
+	}
+	if (err >= 0) {
+		if (e->port.ops->config_unlock)
+			e->port.ops->config_unlock(e->port.ctx);
+		return 0;
+	}
+
+	kop_describe(&p->steps[done].op, failed, sizeof(failed));
+	undo_err = undo_steps(e, p, done);
+	if (e->port.ops->config_unlock)
+		e->port.ops->config_unlock(e->port.ctx);
+
+	read_err = read_kernel(e, before, &after);
+	if (done == 0)
+		explain_set(&o->why, RULE_ALL_OR_NOTHING, -err, "the kernel refused %s", failed);
+	else if (undo_err >= 0 && read_err >= 0 && kernel_state_equal(before, after))
+		explain_set(&o->why, RULE_ALL_OR_NOTHING, -err,
+			    "the kernel refused %s, so the %zu write%s before it %s undone", failed,
+			    done, done == 1 ? "" : "s", done == 1 ? "was" : "were");
+	else
+		explain_set(&o->why, RULE_ALL_OR_NOTHING, -err,
+			    "the kernel refused %s, and undoing the %zu write%s before it failed "
+			    "(%s): the kernel state may differ from what was asked or what was",
+			    failed, done, done == 1 ? "" : "s",
+			    errno_name(undo_err < 0   ? undo_err
+				       : read_err < 0 ? read_err
+						      : EIO));
+	*ret_after = TAKE_PTR(after);
+	return err;
+}
+
+/* ---- the entry points ---- */
+
+static void outcome_refused(struct outcome *o, const char *action, const struct explain *why)
+{
+	o->err = why->err;
+	o->why = *why;
+	explain_render(why, action, o->sentence, sizeof(o->sentence));
+}
+
+static int run_locked(struct engine *e, const char *action, const struct intent *intent,
+		      const char *uuid_fresh, struct outcome *o)
+{
+	_cleanup_model_ struct model *fresh = NULL;
+	_cleanup_model_ struct model *own = NULL;
+	_cleanup_model_ struct model *after = NULL;
+	_cleanup_free_ struct verdict *v = NULL;
+	struct plan p = { 0 };
+	int err;
+
+	/* rule 8: decide on what the kernel shows now */
+	err = read_kernel(e, e->model, &fresh);
+	if (err < 0) {
+		explain_set(&o->why, RULE_FRESH_STATE, -err, "the kernel state could not be read");
+		outcome_refused(o, action, &o->why);
+		return err;
+	}
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	err = rules_check(fresh, intent, uuid_fresh, v);
+	if (err < 0) {
+		outcome_refused(o, action, &v->why);
+		commit_model(e, TAKE_PTR(fresh), o);
+		return err;
+	}
+	err = plan_build(fresh, intent, v, &p);
+	if (err < 0)
+		return err;
+
+	err = apply_plan(e, &p, fresh, &after, o);
+	if (err >= 0 && p.n_steps) {
+		o->kops = calloc(p.n_steps, sizeof(*o->kops));
+		for (size_t i = 0; o->kops && i < p.n_steps; i++)
+			o->kops[o->n_kops++] = p.steps[i].op;
+	}
+	plan_done(&p);
+	if (err < 0) {
+		outcome_refused(o, action, &o->why);
+		if (after)
+			commit_model(e, TAKE_PTR(after), o);
+		return err;
+	}
+
+	o->hotplug = v->hotplug;
+	snprintf(o->note, sizeof(o->note), "%s", v->note);
+	snprintf(o->sentence, sizeof(o->sentence), "%s%sdone", action ? action : "",
+		 action && *action ? ": " : "");
+	if (v->noop)
+		sentence_add(o, " (nothing to change)");
+	else if (o->n_kops)
+		sentence_add(o, ": ");
+	describe_kops(o, o->kops, o->n_kops);
+	if (o->note[0])
+		sentence_add(o, "; %s", o->note);
+
+	err = model_clone(fresh, &own);
+	if (err >= 0)
+		err = apply_own_state(own, intent, v);
+	if (err >= 0)
+		err = read_kernel(e, own, &after);
+	if (err < 0) {
+		/* the kernel did it; the model catches up at the next refresh */
+		sentence_add(o, "; the model could not be updated (%s)", errno_name(err));
+		commit_model(e, TAKE_PTR(fresh), o);
+		return 0;
+	}
+	commit_model(e, TAKE_PTR(after), o);
+	return 0;
+}
+
+int engine_run(struct engine *e, const char *action, const struct intent *intent,
+	       struct outcome *ret)
+{
+	_cleanup_free_ struct outcome *scratch = NULL;
+	struct outcome *o = ret;
+	char uuid[UUID_STR_LEN + 1] = "";
+	int err;
+
+	if (!o) {
+		o = scratch = calloc(1, sizeof(*scratch));
+		if (!o)
+			return -ENOMEM;
+	}
+	*o = (struct outcome){ 0 };
+	explain_clear(&o->why);
+
+	if (intent->type == INTENT_GUEST_CREATE && !intent->uuid && e->uuid_source &&
+	    !uuid_valid(intent->guest)) {
+		err = e->uuid_source(e->uuid_ctx, uuid);
+		if (err < 0) {
+			explain_set(&o->why, RULE_NONE, -err, "no UUID could be made");
+			outcome_refused(o, action, &o->why);
+			return err;
+		}
+	}
+
+	{
+		_cleanup_rwlock_ pthread_rwlock_t *l = rwlock_wrlock(&e->lock);
+
+		err = run_locked(e, action, intent, uuid[0] ? uuid : NULL, o);
+		if (err < 0 && !o->err) {
+			o->err = -err;
+			snprintf(o->sentence, sizeof(o->sentence), "%s%sfailed (%s)",
+				 action ? action : "", action && *action ? ": " : "",
+				 errno_name(err));
+		}
+		oplog_append(e->log, engine_now(e), o->err, o->sentence);
+	}
+	if (scratch)
+		outcome_done(scratch);
+	return err;
+}
+
+int engine_guest_create(struct engine *e, const char *action, const char *name, const char *uuid,
+			struct outcome *ret)
+{
+	struct intent in = { .type = INTENT_GUEST_CREATE, .guest = name, .uuid = uuid };
+
+	return engine_run(e, action, &in, ret);
+}
+
+int engine_guest_remove(struct engine *e, const char *action, const char *name, struct outcome *ret)
+{
+	struct intent in = { .type = INTENT_GUEST_REMOVE, .guest = name };
+
+	return engine_run(e, action, &in, ret);
+}
+
+int engine_guest_rename(struct engine *e, const char *action, const char *name,
+			const char *new_name, struct outcome *ret)
+{
+	struct intent in = { .type = INTENT_GUEST_RENAME, .guest = name, .new_name = new_name };
+
+	return engine_run(e, action, &in, ret);
+}
+
+int engine_assign(struct engine *e, const char *action, const char *name, enum matrix_part part,
+		  unsigned id, struct outcome *ret)
+{
+	struct intent in = { .type = INTENT_ASSIGN, .guest = name, .part = part, .id = id };
+
+	return engine_run(e, action, &in, ret);
+}
+
+int engine_unassign(struct engine *e, const char *action, const char *name, enum matrix_part part,
+		    unsigned id, struct outcome *ret)
+{
+	struct intent in = { .type = INTENT_UNASSIGN, .guest = name, .part = part, .id = id };
+
+	return engine_run(e, action, &in, ret);
+}
+
+int engine_queue_add(struct engine *e, const char *action, const char *name, struct apqn q,
+		     struct outcome *ret)
+{
+	struct intent in = { .type = INTENT_QUEUE_ADD, .guest = name, .apqn = q };
+
+	return engine_run(e, action, &in, ret);
+}
+
+int engine_queue_remove(struct engine *e, const char *action, const char *name, struct apqn q,
+			struct outcome *ret)
+{
+	struct intent in = { .type = INTENT_QUEUE_REMOVE, .guest = name, .apqn = q };
+
+	return engine_run(e, action, &in, ret);
+}
+
+int engine_pool_move(struct engine *e, const char *action, struct apqn q, enum apqn_pool to,
+		     struct outcome *ret)
+{
+	struct intent in = { .type = INTENT_POOL_MOVE, .apqn = q, .to = to };
+
+	return engine_run(e, action, &in, ret);
+}
+
+int engine_mask_edit(struct engine *e, const char *action, enum host_mask mask, const char *text,
+		     struct outcome *ret)
+{
+	struct intent in = { .type = INTENT_MASK_EDIT, .mask = mask, .text = text };
+
+	return engine_run(e, action, &in, ret);
+}
+
+int engine_reserve(struct engine *e, const char *action, struct apqn q, const char *name,
+		   struct outcome *ret)
+{
+	struct intent in = { .type = INTENT_RESERVE, .apqn = q, .guest = name };
+
+	return engine_run(e, action, &in, ret);
+}
+
+int engine_release(struct engine *e, const char *action, struct apqn q, struct outcome *ret)
+{
+	struct intent in = { .type = INTENT_RELEASE, .apqn = q };
+
+	return engine_run(e, action, &in, ret);
+}
+
+/* ---- refresh, restore ---- */
+
+static void describe_diff(struct outcome *o, const struct model_diff *d)
+{
+	static const char *const kinds[] = {
+		[GUEST_APPEARED] = "appeared",
+		[GUEST_VANISHED] = "is gone",
+		[GUEST_CHANGED] = "changed",
+	};
+
+	if (d->host_changed)
+		sentence_add(o, "; the host configuration changed");
+	for (size_t i = 0; i < d->n_guests; i++)
+		sentence_add(o, "; guest %s %s", d->guests[i].name, kinds[d->guests[i].kind]);
+}
+
+/* Re-reads the kernel onto base (NULL: the live model) and commits it under the write lock. */
+static int refresh_onto(struct engine *e, const char *what, const struct model *base,
+			struct outcome *o)
+{
+	_cleanup_model_ struct model *next = NULL;
+	int err;
+
+	err = read_kernel(e, base ? base : e->model, &next);
+	if (err < 0) {
+		explain_set(&o->why, RULE_FRESH_STATE, -err, "the kernel state could not be read");
+		outcome_refused(o, what, &o->why);
+		oplog_append(e->log, engine_now(e), o->err, o->sentence);
+		return err;
+	}
+	snprintf(o->sentence, sizeof(o->sentence), "%s: done", what);
+	err = commit_model(e, TAKE_PTR(next), o);
+	if (err < 0)
+		return err;
+	describe_diff(o, &o->diff);
+	if (!model_diff_empty(&o->diff))
+		oplog_append(e->log, engine_now(e), 0, o->sentence);
+	return 0;
+}
+
+int engine_refresh(struct engine *e, struct outcome *ret)
+{
+	struct outcome scratch;
+	struct outcome *o = ret ? ret : &scratch;
+	int err;
+
+	*o = (struct outcome){ 0 };
+	explain_clear(&o->why);
+	{
+		_cleanup_rwlock_ pthread_rwlock_t *l = rwlock_wrlock(&e->lock);
+
+		err = refresh_onto(e, "rescan", NULL, o);
+	}
+	if (!ret)
+		outcome_done(&scratch);
+	return err;
+}
+
+int engine_restore(struct engine *e, const struct model *saved, struct outcome *ret)
+{
+	struct outcome scratch;
+	struct outcome *o = ret ? ret : &scratch;
+	_cleanup_model_ struct model *base = NULL;
+	struct apqn q;
+	int err;
+
+	*o = (struct outcome){ 0 };
+	explain_clear(&o->why);
+	{
+		_cleanup_rwlock_ pthread_rwlock_t *l = rwlock_wrlock(&e->lock);
+
+		err = model_clone(e->model, &base);
+		GUEST_FOREACH (s, saved) {
+			const struct guest *known = model_guest_by_uuid(base, s->uuid);
+			struct guest g = *s;
+
+			if (err < 0)
+				break;
+			/* an mdev adopted before the saved state was loaded takes its saved name */
+			if (known && strcmp(known->name, s->name) != 0 &&
+			    !model_guest_by_name(base, s->name))
+				err = model_guest_rename(base, known->name, s->name);
+			if (err >= 0 && model_guest_by_name(base, s->name)) {
+				err = model_guest_update(base, &g);
+			} else if (err >= 0) {
+				g.state = GUEST_MISSING;
+				err = model_guest_add(base, &g);
+			}
+		}
+		APQN_SET_FOREACH (q, model_reserved(saved)) {
+			if (err >= 0)
+				err = model_reserve(base, q, model_reservation(saved, q));
+		}
+		if (err >= 0)
+			err = refresh_onto(e, "restore", base, o);
+	}
+	if (!ret)
+		outcome_done(&scratch);
+	return err;
+}
+
+/* ---- life cycle and readers ---- */
+
+int engine_new(const struct engine_config *cfg, struct engine **ret)
+{
+	_cleanup_free_ struct engine *e = NULL;
+	struct outcome o;
+	int err;
+
+	if (!cfg->port.ops || !cfg->port.ops->read_host || !cfg->port.ops->read_mdevs ||
+	    !cfg->port.ops->apply)
+		return -EINVAL;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->port = cfg->port;
+	e->uuid_source = cfg->uuid_source;
+	e->uuid_ctx = cfg->uuid_ctx;
+	e->store = cfg->store;
+	e->clock = cfg->clock;
+	err = model_new(&e->model);
+	if (err < 0)
+		return err;
+	err = oplog_new(cfg->log_capacity ? cfg->log_capacity : DEFAULT_LOG_CAPACITY, &e->log);
+	if (err < 0) {
+		model_free(e->model);
+		return err;
+	}
+	pthread_rwlock_init(&e->lock, NULL);
+	err = engine_refresh(e, &o);
+	outcome_done(&o);
+	if (err < 0) {
+		engine_free(TAKE_PTR(e));
+		return err;
+	}
+	*ret = TAKE_PTR(e);
+	return 0;
+}
+
+struct engine *engine_free(struct engine *e)
+{
+	if (!e)
+		return NULL;
+	pthread_rwlock_destroy(&e->lock);
+	model_free(e->model);
+	oplog_free(e->log);
+	free(e);
+	return NULL;
+}
+
+const struct model *engine_read_begin(struct engine *e)
+{
+	pthread_rwlock_rdlock(&e->lock);
+	return e->model;
+}
+
+void engine_read_end(struct engine *e)
+{
+	pthread_rwlock_unlock(&e->lock);
+}
+
+size_t engine_log_render(struct engine *e, char *buf, size_t size)
+{
+	_cleanup_rwlock_ pthread_rwlock_t *l = rwlock_rdlock(&e->lock);
+
+	return oplog_render(e->log, buf, size);
+}

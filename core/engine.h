@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The engine: the one place where intents meet the kernel. Each entry point
+ * takes the model lock for writing, re-reads the kernel state the decision
+ * depends on (DESIGN §2 rule 8), checks the rules, plans, applies the kernel
+ * writes one by one, undoes the ones already made if a later write fails
+ * (rule 7), commits the new model, appends a line to the operation log and
+ * hands back an outcome.
+ *
+ * Readers (the FUSE front end) take a read-locked view with
+ * engine_read_begin()/engine_read_end() and must not keep pointers into the
+ * model after engine_read_end().
+ *
+ * `action` is the caller's words for what was asked ("touch
+ * guests/g1/queues/05.0004"); it starts the outcome's sentence and the log line.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "core/explain.h"
+#include "core/idset.h"
+#include "core/intent.h"
+#include "core/model.h"
+#include "core/oplog.h"
+#include "core/port.h"
+
+#define OUTCOME_SENTENCE_MAX 2048
+
+/* A fresh UUID (lowercase 8-4-4-4-12) into ret; 0 or -errno. */
+typedef int (*uuid_source_fn)(void *ctx, char ret[UUID_STR_LEN + 1]);
+
+/*
+ * Persistent store hooks (DESIGN §5), all optional. commit() runs under the
+ * write lock after every change of zapfs's own state (guests, names,
+ * reservations, masks): the store writes what diff names. A failing commit
+ * is reported in the outcome's sentence; the kernel change stays.
+ */
+struct engine_store {
+	int (*commit)(void *ctx, const struct model *m, const struct model_diff *diff);
+	void *ctx;
+};
+
+struct engine_config {
+	struct kernel_port port;
+	uuid_source_fn uuid_source;
+	void *uuid_ctx;
+	struct engine_store store; /* optional */
+	size_t log_capacity;	   /* 0: a default of 256 entries */
+	time_t (*clock)(void);	   /* optional; time() by default */
+};
+
+struct outcome {
+	int err; /* 0 or the positive errno */
+	char
+	    sentence[OUTCOME_SENTENCE_MAX]; /* "ACTION: done: ..." / "ACTION: refused (E..): ..." */
+	struct explain why;		    /* the refusal, when err is one */
+	struct kop *kops;		    /* the kernel writes that stand (malloc'ed) */
+	size_t n_kops;
+	bool hotplug;		/* a running guest saw the change at once */
+	char note[512];		/* hot plug, queues brought along by the cross product */
+	struct model_diff diff; /* what to invalidate */
+};
+
+/* Releases what o holds (kops, diff). */
+void outcome_done(struct outcome *o);
+
+struct engine;
+
+/*
+ * A new engine over cfg's kernel port. Reads the kernel once (as
+ * engine_refresh()); an unreadable kernel is an error.
+ */
+int engine_new(const struct engine_config *cfg, struct engine **ret);
+
+/* Accepts NULL; returns NULL. */
+struct engine *engine_free(struct engine *e);
+
+/* Read-locks the model and returns it; pair with engine_read_end(). */
+const struct model *engine_read_begin(struct engine *e);
+void engine_read_end(struct engine *e);
+
+/*
+ * Runs one intent: the generic entry point behind all the ones below. Returns
+ * 0 or -errno; *ret (may be NULL) is always filled; free it with
+ * outcome_done().
+ */
+int engine_run(struct engine *e, const char *action, const struct intent *intent,
+	       struct outcome *ret);
+
+/* mkdir guests/NAME: uuid NULL means the name's own UUID if it is one, else a fresh one. */
+int engine_guest_create(struct engine *e, const char *action, const char *name, const char *uuid,
+			struct outcome *ret);
+/* rmdir guests/NAME */
+int engine_guest_remove(struct engine *e, const char *action, const char *name,
+			struct outcome *ret);
+/* mv guests/NAME guests/NEW_NAME */
+int engine_guest_rename(struct engine *e, const char *action, const char *name,
+			const char *new_name, struct outcome *ret);
+/* touch guests/NAME/{adapters,domains,control_domains}/ID */
+int engine_assign(struct engine *e, const char *action, const char *name, enum matrix_part part,
+		  unsigned id, struct outcome *ret);
+/* rm guests/NAME/{adapters,domains,control_domains}/ID */
+int engine_unassign(struct engine *e, const char *action, const char *name, enum matrix_part part,
+		    unsigned id, struct outcome *ret);
+/* touch guests/NAME/queues/APQN */
+int engine_queue_add(struct engine *e, const char *action, const char *name, struct apqn q,
+		     struct outcome *ret);
+/* rm guests/NAME/queues/APQN */
+int engine_queue_remove(struct engine *e, const char *action, const char *name, struct apqn q,
+			struct outcome *ret);
+/* mv pools/{host,vfio}/APQN pools/TO/ */
+int engine_pool_move(struct engine *e, const char *action, struct apqn q, enum apqn_pool to,
+		     struct outcome *ret);
+/* echo TEXT > pools/host/{adapters,domains} */
+int engine_mask_edit(struct engine *e, const char *action, enum host_mask mask, const char *text,
+		     struct outcome *ret);
+/* ln -s ../guests/NAME reservations/APQN */
+int engine_reserve(struct engine *e, const char *action, struct apqn q, const char *name,
+		   struct outcome *ret);
+/* rm reservations/APQN */
+int engine_release(struct engine *e, const char *action, struct apqn q, struct outcome *ret);
+
+/*
+ * Re-reads the kernel: adopts mdevs zapfs did not create (named by their
+ * UUID), marks guests whose mdev vanished as missing, updates matrices,
+ * states and the host. ret->diff says what changed. Logs a line only when
+ * something changed.
+ */
+int engine_refresh(struct engine *e, struct outcome *ret);
+
+/*
+ * Loads zapfs's saved state (guests with their names and UUIDs, reservations)
+ * from saved, before or after the first refresh: saved guests are matched to
+ * mdevs by UUID and keep their names; those without an mdev are missing.
+ */
+int engine_restore(struct engine *e, const struct model *saved, struct outcome *ret);
+
+/* The operation log as text (see oplog_render()), under the read lock. */
+size_t engine_log_render(struct engine *e, char *buf, size_t size);
