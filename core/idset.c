@@ -60,12 +60,29 @@ unsigned apqn_set_count(const struct apqn_set *s)
 	return n;
 }
 
+void apqn_set_and(struct apqn_set *acc, const struct apqn_set *b)
+{
+	for (size_t i = 0; i < APQN_COUNT / 64; i++)
+		acc->w[i] &= b->w[i];
+}
+
+void apqn_set_minus(struct apqn_set *acc, const struct apqn_set *b)
+{
+	for (size_t i = 0; i < APQN_COUNT / 64; i++)
+		acc->w[i] &= ~b->w[i];
+}
+
+void apqn_set_add_xor(struct apqn_set *acc, const struct apqn_set *a, const struct apqn_set *b)
+{
+	for (size_t i = 0; i < APQN_COUNT / 64; i++)
+		acc->w[i] |= a->w[i] ^ b->w[i];
+}
+
 void apqn_set_add_cross(struct apqn_set *s, const struct idset *adapters,
 			const struct idset *domains)
 {
 	/* One adapter's 256 domains are exactly four words: copy the domain set. */
-	IDSET_FOREACH(ap, adapters)
-	{
+	IDSET_FOREACH (ap, adapters) {
 		uint64_t *row = &s->w[(unsigned) ap * (AP_ID_COUNT / 64)];
 
 		for (size_t i = 0; i < AP_ID_COUNT / 64; i++)
@@ -139,24 +156,20 @@ size_t matrix_format(const struct idset *adapters, const struct idset *domains, 
 		buf[0] = '\0';
 
 	if (!idset_empty(&aps) && !idset_empty(&doms)) {
-		IDSET_FOREACH(ap, &aps)
-		{
-			IDSET_FOREACH(dom, &doms)
-			{
+		IDSET_FOREACH (ap, &aps) {
+			IDSET_FOREACH (dom, &doms) {
 				n = snprintf(line, sizeof(line), "%02x.%04x\n", (unsigned) ap,
 					     (unsigned) dom);
 				append(buf, size, &len, line, n);
 			}
 		}
 	} else if (!idset_empty(&aps)) {
-		IDSET_FOREACH(ap, &aps)
-		{
+		IDSET_FOREACH (ap, &aps) {
 			n = snprintf(line, sizeof(line), "%02x.\n", (unsigned) ap);
 			append(buf, size, &len, line, n);
 		}
 	} else {
-		IDSET_FOREACH(dom, &doms)
-		{
+		IDSET_FOREACH (dom, &doms) {
 			n = snprintf(line, sizeof(line), ".%04x\n", (unsigned) dom);
 			append(buf, size, &len, line, n);
 		}

@@ -54,8 +54,7 @@ static inline bool idset_empty(const struct idset *s)
 
 static inline bool idset_equal(const struct idset *a, const struct idset *b)
 {
-	return a->w[0] == b->w[0] && a->w[1] == b->w[1] && a->w[2] == b->w[2] &&
-	       a->w[3] == b->w[3];
+	return a->w[0] == b->w[0] && a->w[1] == b->w[1] && a->w[2] == b->w[2] && a->w[3] == b->w[3];
 }
 
 static inline struct idset idset_and(const struct idset *a, const struct idset *b)
@@ -97,7 +96,8 @@ int idset_next(const struct idset *s, int from);
 /* Ids lo..hi inclusive; empty if lo > hi. hi is clamped to 255. */
 struct idset idset_range(unsigned lo, unsigned hi);
 
-#define IDSET_FOREACH(id, s) for (int id = idset_next((s), 0); id >= 0; id = idset_next((s), id + 1))
+#define IDSET_FOREACH(id, s)                                                                       \
+	for (int id = idset_next((s), 0); id >= 0; id = idset_next((s), id + 1))
 
 /* ---- APQN sets ---- */
 
@@ -118,9 +118,24 @@ static inline bool apqn_set_has(const struct apqn_set *s, struct apqn q)
 	return (s->w[i / 64] >> (i % 64)) & 1;
 }
 
+static inline void apqn_set_del(struct apqn_set *s, struct apqn q)
+{
+	unsigned i = apqn_index(q);
+	s->w[i / 64] &= ~(UINT64_C(1) << (i % 64));
+}
+
 void apqn_set_clear(struct apqn_set *s);
 bool apqn_set_empty(const struct apqn_set *s);
 unsigned apqn_set_count(const struct apqn_set *s);
+
+/* acc &= b */
+void apqn_set_and(struct apqn_set *acc, const struct apqn_set *b);
+
+/* acc &= ~b */
+void apqn_set_minus(struct apqn_set *acc, const struct apqn_set *b);
+
+/* acc |= a ^ b: adds the APQNs in which a and b differ. */
+void apqn_set_add_xor(struct apqn_set *acc, const struct apqn_set *a, const struct apqn_set *b);
 
 /* Adds adapters x domains to s. */
 void apqn_set_add_cross(struct apqn_set *s, const struct idset *adapters,
@@ -132,8 +147,7 @@ void apqn_set_add_cross(struct apqn_set *s, const struct idset *adapters,
  */
 bool apqn_set_next(const struct apqn_set *s, unsigned *pos, struct apqn *ret_q);
 
-#define APQN_SET_FOREACH(q, s)                                                                     \
-	for (unsigned _pos_##q = 0; apqn_set_next((s), &_pos_##q, &(q));)
+#define APQN_SET_FOREACH(q, s) for (unsigned _pos_##q = 0; apqn_set_next((s), &_pos_##q, &(q));)
 
 /* ---- the kernel's formats ---- */
 

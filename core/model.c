@@ -425,13 +425,6 @@ void guest_matrix_apqns(const struct guest *g, struct apqn_set *ret)
 
 /* ---- differences ---- */
 
-static void apqn_set_add_xor(struct apqn_set *acc, const struct apqn_set *a,
-			     const struct apqn_set *b)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(acc->w); i++)
-		acc->w[i] |= a->w[i] ^ b->w[i];
-}
-
 static bool card_equal(const struct host_card *a, const struct host_card *b)
 {
 	return a->hwtype == b->hwtype && a->raw_hwtype == b->raw_hwtype && a->depth == b->depth &&

@@ -88,25 +88,6 @@ static struct idset *part_set(struct guest *g, enum matrix_part part)
 	return &g->control_domains;
 }
 
-static void apqn_set_and(struct apqn_set *acc, const struct apqn_set *b)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(acc->w); i++)
-		acc->w[i] &= b->w[i];
-}
-
-static void apqn_set_minus(struct apqn_set *acc, const struct apqn_set *b)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(acc->w); i++)
-		acc->w[i] &= ~b->w[i];
-}
-
-static void apqn_set_del(struct apqn_set *s, struct apqn q)
-{
-	unsigned i = apqn_index(q);
-
-	s->w[i / 64] &= ~(UINT64_C(1) << (i % 64));
-}
-
 static struct apqn_set cross(const struct idset *adapters, const struct idset *domains)
 {
 	struct apqn_set s;
