@@ -4,11 +4,10 @@
  *
  *   zapfs-simsys [-f] [-d] [-o opt,...] HOSTFILE DIR
  *
- * DIR then plays /sys: DIR/bus/ap/apmask, DIR/devices/vfio_ap/matrix/...,
- * with the kernel's modes, formats, errnos and symlinks, plus the
- * simulator's control directory DIR/simctl. Shell scripts, `zapfs --sysfs
- * DIR`, lszcrypt (SYSFS_ROOT) and mdevctl (DIR bind-mounted over /sys) drive
- * it as they would drive the real thing.
+ * DIR then plays the role of the kernel's sysfs, laid out alike, with the kernel's modes, formats,
+ * errnos and symlinks, plus the simulator's control directory DIR/simctl. Shell scripts, `zapfs
+ * --sysfs DIR`, lszcrypt (SYSFS_ROOT) and mdevctl (DIR bind-mounted over /sys) drive it as they
+ * would drive the real thing.
  *
  * The high-level (path) API fits: the simulator is addressed by path. What
  * makes the mount behave like sysfs rather than like a disk:

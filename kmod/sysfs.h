@@ -20,6 +20,9 @@ struct sim;
  * callers that read a matrix pass their own, bigger buffer). */
 #define SYSFS_ATTR_MAX 4096
 
+/* Where the kernel's sysfs is mounted. */
+#define SYSFS_DEFAULT_ROOT "/sys"
+
 struct sysfs;
 
 /* Real sysfs under root (e.g. "/sys", or a zapfs-simsys mount). */
