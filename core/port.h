@@ -117,9 +117,14 @@ struct kernel_port_ops {
 	 * Optional (NULL: no lock). Held around every sequence of writes that
 	 * changes the AP configuration, so that other tools that take the same
 	 * lock (chzdev, mdevctl's callout) never interleave with zapfs.
+	 * -EAGAIN or -ETIMEDOUT: another process held it for too long (the
+	 * engine then refuses with EBUSY).
 	 */
 	int (*config_lock)(void *ctx);
 	void (*config_unlock)(void *ctx);
+	/* Optional: after config_lock() failed, who holds the lock, for the
+	 * refusal ("s390apconfig.lock is held by PID 1234"); "" if unknown. */
+	void (*config_lock_holder)(void *ctx, char *buf, size_t size);
 };
 
 struct kernel_port {

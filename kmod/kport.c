@@ -915,6 +915,11 @@ static const struct kernel_port_ops kport_ops = {
 	.apply = kport_apply,
 };
 
+int kport_ap_bus_present(struct sysfs *fs)
+{
+	return sysfs_exists(fs, AP_BUS);
+}
+
 int kport_new(struct sysfs *fs, struct kernel_port *ret)
 {
 	if (!fs || !ret)
@@ -1002,4 +1007,13 @@ int kport_new_locked(struct kport_locked *storage, struct sysfs *fs, struct aplo
 	*storage = (struct kport_locked){ .fs = fs, .lock = lock, .timeout_ms = timeout_ms };
 	*ret = (struct kernel_port){ .ops = &kport_locked_ops, .ctx = storage };
 	return 0;
+}
+
+int kport_matrix_dir(const char *sysfs_root, char *buf, size_t size)
+{
+	size_t len = strlen(sysfs_root);
+
+	while (len > 1 && sysfs_root[len - 1] == '/')
+		len--;
+	return snprintf(buf, size, "%.*s/%s", (int) len, sysfs_root, MATRIX_DEV);
 }

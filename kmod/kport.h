@@ -45,6 +45,17 @@
  */
 int kport_new(struct sysfs *fs, struct kernel_port *ret);
 
+/*
+ * The matrix device's directory under sysfs_root ("/sys" ->
+ * "/sys/devices/vfio_ap/matrix"): where QEMU's sysfsdev of a guest points.
+ * Returns the length snprintf would, like snprintf.
+ */
+int kport_matrix_dir(const char *sysfs_root, char *buf, size_t size);
+
+/* 1 if fs shows the AP bus (bus/ap), 0 if not (no crypto adapters on this
+ * host, or not an IBM Z at all: nothing to manage), -errno. */
+int kport_ap_bus_present(struct sysfs *fs);
+
 struct aplock;
 
 /*
