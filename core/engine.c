@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/cleanup.h"
+#include "core/idparse.h"
 #include "core/plan.h"
 #include "core/rules.h"
 
@@ -320,8 +321,19 @@ static int apply_plan(struct engine *e, const struct plan *p, const struct model
 	if (e->port.ops->config_lock) {
 		err = e->port.ops->config_lock(e->port.ctx);
 		if (err < 0) {
+			char holder[EXPLAIN_TEXT_MAX / 2] = "";
+
+			/* another tool's configuration change is under way */
+			if (err == -EAGAIN || err == -ETIMEDOUT)
+				err = -EBUSY;
+			if (e->port.ops->config_lock_holder)
+				e->port.ops->config_lock_holder(e->port.ctx, holder,
+								sizeof(holder));
 			explain_set(&o->why, RULE_NONE, -err,
-				    "the AP configuration lock could not be taken");
+				    "the AP configuration lock could not be taken%s%s",
+				    *holder ? ": " : "", holder);
+			if (err == -EBUSY)
+				explain_way_out(&o->why, "try again once that process is done");
 			return err;
 		}
 	}
@@ -369,12 +381,113 @@ static void outcome_refused(struct outcome *o, const char *action, const struct 
 	explain_render(why, action, o->sentence, sizeof(o->sentence));
 }
 
+/*
+ * Hands the store the writes that revert all of p before the first of them
+ * runs, so that a crash half-way can be rolled back at the next start.
+ * Returns 1 when a journal was begun, 0 when none is needed, or -errno with
+ * o->why set.
+ */
+static int journal_begin(struct engine *e, const struct plan *p, struct outcome *o)
+{
+	_cleanup_free_ struct kop *undo = NULL;
+	size_t n = 0, total = 0;
+	int err;
+
+	if (!e->store.begin || p->n_steps == 0)
+		return 0;
+	for (size_t i = 0; i < p->n_steps; i++)
+		total += p->steps[i].n_undo;
+	undo = calloc(total + 1, sizeof(*undo));
+	if (!undo)
+		return -ENOMEM;
+	for (size_t i = p->n_steps; i-- > 0;)
+		for (size_t k = 0; k < p->steps[i].n_undo; k++)
+			undo[n++] = p->steps[i].undo[k];
+	err = e->store.begin(e->store.ctx, undo, n);
+	if (err < 0)
+		return explain_set(&o->why, RULE_NONE, -err,
+				   "the state directory could not record the operation");
+	return 1;
+}
+
+/*
+ * Runs plan p (emptied) of the allowed verdict v on *fresh (taken), then
+ * commits the kernel's new state with zapfs's own part of intent.
+ */
+static int apply_and_commit(struct engine *e, const char *action, const struct intent *intent,
+			    const struct verdict *v, struct model **fresh, struct plan *p,
+			    struct outcome *o)
+{
+	_cleanup_model_ struct model *before = TAKE_PTR(*fresh);
+	_cleanup_model_ struct model *own = NULL;
+	_cleanup_model_ struct model *after = NULL;
+	int err;
+
+	err = apply_plan(e, p, before, &after, o);
+	if (err >= 0 && p->n_steps) {
+		o->kops = calloc(p->n_steps, sizeof(*o->kops));
+		for (size_t i = 0; o->kops && i < p->n_steps; i++)
+			o->kops[o->n_kops++] = p->steps[i].op;
+	}
+	plan_done(p);
+	if (err < 0) {
+		outcome_refused(o, action, &o->why);
+		if (after)
+			commit_model(e, TAKE_PTR(after), o);
+		return err;
+	}
+
+	o->hotplug = v->hotplug;
+	snprintf(o->note, sizeof(o->note), "%s", v->note);
+	snprintf(o->sentence, sizeof(o->sentence), "%s%sdone", action ? action : "",
+		 action && *action ? ": " : "");
+	if (v->noop)
+		sentence_add(o, " (nothing to change)");
+	else if (o->n_kops)
+		sentence_add(o, ": ");
+	describe_kops(o, o->kops, o->n_kops);
+	if (o->note[0])
+		sentence_add(o, "; %s", o->note);
+
+	err = model_clone(before, &own);
+	if (err >= 0)
+		err = apply_own_state(own, intent, v);
+	if (err >= 0)
+		err = read_kernel(e, own, &after);
+	if (err < 0) {
+		/* the kernel did it; the model catches up at the next refresh */
+		sentence_add(o, "; the model could not be updated (%s)", errno_name(err));
+		commit_model(e, TAKE_PTR(before), o);
+		return 0;
+	}
+	commit_model(e, TAKE_PTR(after), o);
+	return 0;
+}
+
+/* apply_and_commit() inside a journal: the operation ends done or undone, even across a crash. */
+static int apply_verdict(struct engine *e, const char *action, const struct intent *intent,
+			 const struct verdict *v, struct model **fresh, struct plan *p,
+			 struct outcome *o)
+{
+	int journal = journal_begin(e, p, o);
+	int err;
+
+	if (journal < 0) {
+		plan_done(p);
+		if (o->why.err)
+			outcome_refused(o, action, &o->why);
+		return journal;
+	}
+	err = apply_and_commit(e, action, intent, v, fresh, p, o);
+	if (journal > 0 && e->store.end)
+		e->store.end(e->store.ctx);
+	return err;
+}
+
 static int run_locked(struct engine *e, const char *action, const struct intent *intent,
 		      const char *uuid_fresh, struct outcome *o)
 {
 	_cleanup_model_ struct model *fresh = NULL;
-	_cleanup_model_ struct model *own = NULL;
-	_cleanup_model_ struct model *after = NULL;
 	_cleanup_free_ struct verdict *v = NULL;
 	struct plan p = { 0 };
 	int err;
@@ -398,64 +511,53 @@ static int run_locked(struct engine *e, const char *action, const struct intent 
 	err = plan_build(fresh, intent, v, &p);
 	if (err < 0)
 		return err;
+	return apply_verdict(e, action, intent, v, &fresh, &p, o);
+}
 
-	err = apply_plan(e, &p, fresh, &after, o);
-	if (err >= 0 && p.n_steps) {
-		o->kops = calloc(p.n_steps, sizeof(*o->kops));
-		for (size_t i = 0; o->kops && i < p.n_steps; i++)
-			o->kops[o->n_kops++] = p.steps[i].op;
-	}
-	plan_done(&p);
-	if (err < 0) {
-		outcome_refused(o, action, &o->why);
-		if (after)
-			commit_model(e, TAKE_PTR(after), o);
-		return err;
-	}
+/* One operation under the write lock: fn decides and writes, and its outcome is logged. */
+typedef int (*locked_fn)(struct engine *e, const char *action, const struct intent *intent,
+			 const char *uuid_fresh, struct outcome *o);
 
-	o->hotplug = v->hotplug;
-	snprintf(o->note, sizeof(o->note), "%s", v->note);
-	snprintf(o->sentence, sizeof(o->sentence), "%s%sdone", action ? action : "",
-		 action && *action ? ": " : "");
-	if (v->noop)
-		sentence_add(o, " (nothing to change)");
-	else if (o->n_kops)
-		sentence_add(o, ": ");
-	describe_kops(o, o->kops, o->n_kops);
-	if (o->note[0])
-		sentence_add(o, "; %s", o->note);
+static int run_logged(struct engine *e, const char *action, const struct intent *intent,
+		      const char *uuid_fresh, locked_fn fn, struct outcome *o)
+{
+	_cleanup_rwlock_ pthread_rwlock_t *l = rwlock_wrlock(&e->lock);
+	int err = fn(e, action, intent, uuid_fresh, o);
 
-	err = model_clone(fresh, &own);
-	if (err >= 0)
-		err = apply_own_state(own, intent, v);
-	if (err >= 0)
-		err = read_kernel(e, own, &after);
-	if (err < 0) {
-		/* the kernel did it; the model catches up at the next refresh */
-		sentence_add(o, "; the model could not be updated (%s)", errno_name(err));
-		commit_model(e, TAKE_PTR(fresh), o);
-		return 0;
+	if (err < 0 && !o->err) {
+		o->err = -err;
+		snprintf(o->sentence, sizeof(o->sentence), "%s%sfailed (%s)", action ? action : "",
+			 action && *action ? ": " : "", errno_name(err));
 	}
-	commit_model(e, TAKE_PTR(after), o);
-	return 0;
+	oplog_append(e->log, engine_now(e), o->err, o->sentence);
+	return err;
+}
+
+/* The outcome to fill: ret, or a scratch one (freed by the caller) when ret is NULL. */
+static struct outcome *outcome_begin(struct outcome *ret, struct outcome **scratch)
+{
+	struct outcome *o = ret;
+
+	if (!o) {
+		o = *scratch = calloc(1, sizeof(**scratch));
+		if (!o)
+			return NULL;
+	}
+	*o = (struct outcome){ 0 };
+	explain_clear(&o->why);
+	return o;
 }
 
 int engine_run(struct engine *e, const char *action, const struct intent *intent,
 	       struct outcome *ret)
 {
 	_cleanup_free_ struct outcome *scratch = NULL;
-	struct outcome *o = ret;
+	struct outcome *o = outcome_begin(ret, &scratch);
 	char uuid[UUID_STR_LEN + 1] = "";
 	int err;
 
-	if (!o) {
-		o = scratch = calloc(1, sizeof(*scratch));
-		if (!o)
-			return -ENOMEM;
-	}
-	*o = (struct outcome){ 0 };
-	explain_clear(&o->why);
-
+	if (!o)
+		return -ENOMEM;
 	if (intent->type == INTENT_GUEST_CREATE && !intent->uuid && e->uuid_source &&
 	    !uuid_valid(intent->guest)) {
 		err = e->uuid_source(e->uuid_ctx, uuid);
@@ -465,19 +567,7 @@ int engine_run(struct engine *e, const char *action, const struct intent *intent
 			return err;
 		}
 	}
-
-	{
-		_cleanup_rwlock_ pthread_rwlock_t *l = rwlock_wrlock(&e->lock);
-
-		err = run_locked(e, action, intent, uuid[0] ? uuid : NULL, o);
-		if (err < 0 && !o->err) {
-			o->err = -err;
-			snprintf(o->sentence, sizeof(o->sentence), "%s%sfailed (%s)",
-				 action ? action : "", action && *action ? ": " : "",
-				 errno_name(err));
-		}
-		oplog_append(e->log, engine_now(e), o->err, o->sentence);
-	}
+	err = run_logged(e, action, intent, uuid[0] ? uuid : NULL, run_locked, o);
 	if (scratch)
 		outcome_done(scratch);
 	return err;
@@ -668,6 +758,293 @@ int engine_restore(struct engine *e, const struct model *saved, struct outcome *
 	if (!ret)
 		outcome_done(&scratch);
 	return err;
+}
+
+/* ---- re-creating saved guests ---- */
+
+static int plan_append(struct plan *p, const struct kop *op, const struct kop *undo)
+{
+	_cleanup_free_ struct kop *copy = NULL;
+	struct plan_step *steps;
+
+	if (undo) {
+		copy = malloc(sizeof(*copy));
+		if (!copy)
+			return -ENOMEM;
+		*copy = *undo;
+	}
+	steps = realloc(p->steps, (p->n_steps + 1) * sizeof(*steps));
+	if (!steps)
+		return -ENOMEM;
+	p->steps = steps;
+	steps[p->n_steps++] =
+	    (struct plan_step){ .op = *op, .n_undo = undo ? 1 : 0, .undo = TAKE_PTR(copy) };
+	return 0;
+}
+
+/* Moves the steps of from (emptied) to the end of to. */
+static int plan_take(struct plan *to, struct plan *from)
+{
+	struct plan_step *steps;
+
+	if (from->n_steps == 0)
+		return 0;
+	steps = realloc(to->steps, (to->n_steps + from->n_steps) * sizeof(*steps));
+	if (!steps)
+		return -ENOMEM;
+	to->steps = steps;
+	memcpy(steps + to->n_steps, from->steps, from->n_steps * sizeof(*steps));
+	to->n_steps += from->n_steps;
+	free(from->steps);
+	*from = (struct plan){ 0 };
+	return 0;
+}
+
+/*
+ * The writes that bring saved (a missing guest) back: create its mdev, then
+ * its matrix. On scratch, where the guest exists with an empty matrix, each
+ * assignment is checked as `touch` would check it, in the kernel's order
+ * (adapters, domains, control domains), so a refusal explains itself. Where
+ * the kernel has ap_config one write sets the whole matrix. Removing the
+ * mdev undoes everything. On a refusal, v->why says why.
+ */
+static int plan_recreate(struct model *scratch, const struct guest *saved, struct verdict *v,
+			 struct plan *ret)
+{
+	static const enum matrix_part parts[] = { PART_ADAPTER, PART_DOMAIN, PART_CONTROL_DOMAIN };
+	const struct idset *sets[] = { &saved->adapters, &saved->domains, &saved->control_domains };
+	bool ap_config = model_host(scratch)->caps.ap_config;
+	struct guest empty = *saved;
+	struct kop create = { .type = KOP_MDEV_CREATE }, remove = { .type = KOP_MDEV_REMOVE };
+	struct kop config = { .type = KOP_AP_CONFIG };
+	struct plan p = { 0 };
+	int err;
+
+	empty.adapters = empty.domains = empty.control_domains = IDSET_EMPTY;
+	empty.state = GUEST_ACTIVE;
+	err = model_guest_update(scratch, &empty);
+	snprintf(create.uuid, sizeof(create.uuid), "%s", saved->uuid);
+	snprintf(remove.uuid, sizeof(remove.uuid), "%s", saved->uuid);
+	if (err >= 0)
+		err = plan_append(&p, &create, &remove);
+	for (size_t k = 0; k < ARRAY_SIZE(parts) && err >= 0; k++) {
+		IDSET_FOREACH (id, sets[k]) {
+			struct intent in = { .type = INTENT_ASSIGN,
+					     .guest = saved->name,
+					     .part = parts[k],
+					     .id = (unsigned) id };
+			struct plan step = { 0 };
+
+			err = rules_check(scratch, &in, NULL, v);
+			if (err >= 0)
+				err = plan_build(scratch, &in, v, &step);
+			if (err >= 0 && !ap_config)
+				err = plan_take(&p, &step);
+			plan_done(&step);
+			if (err >= 0)
+				err = model_guest_update(scratch, &v->target);
+			if (err < 0)
+				break;
+		}
+	}
+	config.apm = saved->adapters;
+	config.aqm = saved->domains;
+	config.adm = saved->control_domains;
+	snprintf(config.uuid, sizeof(config.uuid), "%s", saved->uuid);
+	if (err >= 0 && ap_config &&
+	    !(idset_empty(&config.apm) && idset_empty(&config.aqm) && idset_empty(&config.adm)))
+		err = plan_append(&p, &config, NULL);
+	if (err < 0) {
+		plan_done(&p);
+		return err;
+	}
+	*ret = p;
+	return 0;
+}
+
+/* The verdict of re-creating guest name on fresh, and its plan. */
+static int recreate_locked(struct engine *e, const char *action, const struct intent *intent,
+			   const char *uuid_fresh, struct outcome *o)
+{
+	_cleanup_model_ struct model *fresh = NULL;
+	_cleanup_model_ struct model *scratch = NULL;
+	_cleanup_free_ struct verdict *v = NULL;
+	struct intent own = { .type = INTENT_ASSIGN, .guest = intent->guest };
+	const struct guest *g;
+	struct guest saved;
+	struct plan p = { 0 };
+	int err;
+
+	err = read_kernel(e, e->model, &fresh);
+	if (err < 0) {
+		explain_set(&o->why, RULE_FRESH_STATE, -err, "the kernel state could not be read");
+		outcome_refused(o, action, &o->why);
+		return err;
+	}
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	explain_clear(&v->why);
+	g = model_guest_by_name(fresh, intent->guest);
+	if (!g)
+		err =
+		    explain_set(&v->why, RULE_NONE, ENOENT, "there is no guest %s", intent->guest);
+	else if (g->state != GUEST_MISSING)
+		v->noop = true;
+	else if (!model_host(fresh)->caps.vfio_ap)
+		err = explain_set(&v->why, RULE_NONE, ENODEV,
+				  "the vfio_ap module is not loaded, so there is no matrix device");
+	if (err >= 0 && !v->noop) {
+		saved = *g;
+		err = model_clone(fresh, &scratch);
+		if (err >= 0)
+			err = plan_recreate(scratch, &saved, v, &p);
+		if (err >= 0) {
+			/* what the assignments reserve: the whole matrix, for this guest */
+			*v = (struct verdict){ .target = saved };
+			guest_matrix_apqns(&saved, &v->gained);
+		}
+	}
+	if (err < 0) {
+		if (!v->why.err)
+			return err;
+		outcome_refused(o, action, &v->why);
+		commit_model(e, TAKE_PTR(fresh), o);
+		return err;
+	}
+	return apply_verdict(e, action, &own, v, &fresh, &p, o);
+}
+
+int engine_guest_recreate(struct engine *e, const char *action, const char *name,
+			  struct outcome *ret)
+{
+	_cleanup_free_ struct outcome *scratch = NULL;
+	struct outcome *o = outcome_begin(ret, &scratch);
+	struct intent in = { .type = INTENT_ASSIGN, .guest = name };
+	int err;
+
+	if (!o)
+		return -ENOMEM;
+	err = run_logged(e, action, &in, NULL, recreate_locked, o);
+	if (scratch)
+		outcome_done(scratch);
+	return err;
+}
+
+/* The names of the missing guests, a malloc'ed array. */
+static int missing_guests(struct engine *e, char (**ret)[GUEST_NAME_MAX + 1], size_t *ret_n)
+{
+	_cleanup_rwlock_ pthread_rwlock_t *l = rwlock_rdlock(&e->lock);
+	char(*names)[GUEST_NAME_MAX + 1] = calloc(model_guest_count(e->model) + 1, sizeof(*names));
+	size_t n = 0;
+
+	if (!names)
+		return -ENOMEM;
+	GUEST_FOREACH (g, e->model) {
+		if (g->state == GUEST_MISSING)
+			snprintf(names[n++], sizeof(names[0]), "%s", g->name);
+	}
+	*ret = names;
+	*ret_n = n;
+	return 0;
+}
+
+/* Restores one host mask to want with an absolute write, when it differs. */
+static int restore_mask(struct engine *e, enum host_mask mask, const struct idset *want,
+			engine_outcome_fn report, void *ctx)
+{
+	char text[IDSET_RANGES_SIZE], action[64];
+	struct outcome o;
+	bool same;
+	int err;
+
+	{
+		_cleanup_rwlock_ pthread_rwlock_t *l = rwlock_rdlock(&e->lock);
+		const struct host *h = model_host(e->model);
+
+		same = idset_equal(mask == MASK_AP ? &h->apmask : &h->aqmask, want);
+	}
+	if (same)
+		return 0;
+	idset_format_ranges(want, text, sizeof(text));
+	snprintf(action, sizeof(action), "restore pools/host/%s",
+		 mask == MASK_AP ? "adapters" : "domains");
+	err = engine_mask_edit(e, action, mask, text, &o);
+	if (report)
+		report(ctx, &o);
+	outcome_done(&o);
+	return err;
+}
+
+int engine_reconcile(struct engine *e, const struct idset *apmask, const struct idset *aqmask,
+		     engine_outcome_fn report, void *ctx)
+{
+	_cleanup_free_ char(*names)[GUEST_NAME_MAX + 1] = NULL;
+	size_t n = 0;
+	int err, left = 0;
+
+	if (apmask)
+		restore_mask(e, MASK_AP, apmask, report, ctx);
+	if (aqmask)
+		restore_mask(e, MASK_AQ, aqmask, report, ctx);
+	err = missing_guests(e, &names, &n);
+	if (err < 0)
+		return err;
+	for (size_t i = 0; i < n; i++) {
+		char action[GUEST_NAME_MAX + 32];
+		struct outcome o;
+
+		snprintf(action, sizeof(action), "re-create guest %s", names[i]);
+		err = engine_guest_recreate(e, action, names[i], &o);
+		if (report)
+			report(ctx, &o);
+		outcome_done(&o);
+		if (err == -ENOMEM)
+			return err;
+		if (err < 0)
+			left++;
+	}
+	return left;
+}
+
+int engine_rollback(struct engine *e, const struct kop *undo, size_t n, struct outcome *ret)
+{
+	struct outcome scratch;
+	struct outcome *o = ret ? ret : &scratch;
+	size_t failed = 0;
+	int err;
+
+	*o = (struct outcome){ 0 };
+	explain_clear(&o->why);
+	{
+		_cleanup_rwlock_ pthread_rwlock_t *l = rwlock_wrlock(&e->lock);
+		bool locked = false;
+
+		if (n && e->port.ops->config_lock)
+			locked = e->port.ops->config_lock(e->port.ctx) >= 0;
+		/* writes that were never made revert nothing: their errors do not count */
+		for (size_t i = 0; i < n; i++)
+			if (e->port.ops->apply(e->port.ctx, &undo[i]) < 0)
+				failed++;
+		if (locked && e->port.ops->config_unlock)
+			e->port.ops->config_unlock(e->port.ctx);
+		err = refresh_onto(e, "roll back an operation cut short", NULL, o);
+		if (err >= 0) {
+			sentence_add(o, "; %zu of %zu write%s made", n - failed, n,
+				     n == 1 ? "" : "s");
+			oplog_append(e->log, engine_now(e), 0, o->sentence);
+		}
+	}
+	if (!ret)
+		outcome_done(&scratch);
+	return err;
+}
+
+void engine_log_append(struct engine *e, int err, const char *line)
+{
+	_cleanup_rwlock_ pthread_rwlock_t *l = rwlock_wrlock(&e->lock);
+
+	oplog_append(e->log, engine_now(e), err, line);
 }
 
 /* ---- life cycle and readers ---- */

@@ -40,6 +40,15 @@ typedef int (*uuid_source_fn)(void *ctx, char ret[UUID_STR_LEN + 1]);
  */
 struct engine_store {
 	int (*commit)(void *ctx, const struct model *m, const struct model_diff *diff);
+	/*
+	 * Optional journal. begin() gets, before the first kernel write of an
+	 * operation, the n writes that revert all of it, in the order to run
+	 * them; its failure refuses the operation. end() follows once the
+	 * operation is committed or undone. After a crash in between, the next
+	 * start hands the journal to engine_rollback().
+	 */
+	int (*begin)(void *ctx, const struct kop *undo, size_t n);
+	void (*end)(void *ctx);
 	void *ctx;
 };
 
@@ -137,6 +146,45 @@ int engine_refresh(struct engine *e, struct outcome *ret);
  * mdevs by UUID and keep their names; those without an mdev are missing.
  */
 int engine_restore(struct engine *e, const struct model *saved, struct outcome *ret);
+
+/* Receives the outcome of one step of engine_reconcile(). */
+typedef void (*engine_outcome_fn)(void *ctx, const struct outcome *o);
+
+/*
+ * Brings missing guest NAME back: creates its mdev with its UUID, then sets
+ * its matrix (one ap_config write where the kernel has it, else the
+ * assignments), all or nothing: a failed write removes the mdev again. Each
+ * assignment is checked as `touch` would check it, so a refusal names the
+ * rule. A guest that is not missing is left alone (nothing to change).
+ */
+int engine_guest_recreate(struct engine *e, const char *action, const char *name,
+			  struct outcome *ret);
+
+/*
+ * Start-up, after engine_restore(): brings the kernel to the saved state.
+ * First the host masks to apmask and aqmask (NULL: leave that mask), each
+ * an absolute mask edit under the usual rules, then engine_guest_recreate()
+ * for every missing guest. Every step is logged and handed to report (may
+ * be NULL). Returns the number of guests left missing (each with a log
+ * line that says why), or -errno.
+ */
+int engine_reconcile(struct engine *e, const struct idset *apmask, const struct idset *aqmask,
+		     engine_outcome_fn report, void *ctx);
+
+/*
+ * Start-up, before engine_restore(): replays the n writes of a journal left
+ * by a crash (engine_store.begin), so that the operation cut short is
+ * undone; writes the kernel refuses (those that revert what was never done)
+ * are passed over. Then re-reads the kernel and logs one line.
+ */
+int engine_rollback(struct engine *e, const struct kop *undo, size_t n, struct outcome *ret);
+
+/*
+ * Appends a line to the operation log (err: 0 or a positive errno), for
+ * news from outside the engine the administrator must see in `log`, such
+ * as a state file set aside.
+ */
+void engine_log_append(struct engine *e, int err, const char *line);
 
 /* The operation log as text (see oplog_render()), under the read lock. */
 size_t engine_log_render(struct engine *e, char *buf, size_t size);

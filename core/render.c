@@ -7,6 +7,7 @@
 #include "core/render.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/idparse.h"
@@ -237,6 +238,7 @@ static const char *const guest_file_names[_GUEST_FILE_MAX] = {
 	[GUEST_FILE_LIBVIRT_XML] = "libvirt.xml",
 	[GUEST_FILE_MDEVCTL_JSON] = "mdevctl.json",
 	[GUEST_FILE_LSZCRYPT] = "lszcrypt",
+	[GUEST_FILE_NODEDEV_XML] = "nodedev.xml",
 };
 
 const char *guest_file_name(enum guest_file file)
@@ -315,34 +317,89 @@ int render_guest_libvirt_xml(const struct guest *g, struct strbuf *out)
 			      g->uuid);
 }
 
-static int append_mdevctl_attrs(struct strbuf *out, const char *attr, const struct idset *ids,
-				bool *first)
-{
-	IDSET_FOREACH (id, ids) {
-		/* decimal, as s390-tools' ap-check prints a running mdev's attributes */
-		int r = strbuf_appendf(out, "%s{\"%s\":\"%d\"}", *first ? "" : ",", attr, id);
+/* How a matrix attribute is written: in mdevctl's JSON, or in libvirt's XML. */
+enum attr_style {
+	ATTR_JSON,
+	ATTR_XML,
+};
 
-		if (r < 0)
-			return r;
-		*first = false;
+/*
+ * The attributes that rebuild g's matrix: adapters, then domains, then
+ * control domains (the kernel's order), decimal as s390-tools' ap-check
+ * prints a running mdev's attributes.
+ */
+static int append_matrix_attrs(struct strbuf *out, const struct guest *g, enum attr_style style)
+{
+	const struct {
+		const char *name;
+		const struct idset *ids;
+	} parts[] = {
+		{ "assign_adapter", &g->adapters },
+		{ "assign_domain", &g->domains },
+		{ "assign_control_domain", &g->control_domains },
+	};
+	bool first = true;
+
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		IDSET_FOREACH (id, parts[i].ids) {
+			int r;
+
+			if (style == ATTR_JSON)
+				r = strbuf_appendf(out, "%s    {\n      \"%s\": \"%d\"\n    }",
+						   first ? "" : ",\n", parts[i].name, id);
+			else
+				r = strbuf_appendf(out, "    <attr name='%s' value='%d'/>\n",
+						   parts[i].name, id);
+			if (r < 0)
+				return r;
+			first = false;
+		}
 	}
 	return 0;
 }
 
 int render_guest_mdevctl_json(const struct guest *g, struct strbuf *out)
 {
-	bool first = true;
+	bool empty = idset_empty(&g->adapters) && idset_empty(&g->domains) &&
+		     idset_empty(&g->control_domains);
 	int r;
 
-	r = strbuf_puts(out,
-			"{\"mdev_type\":\"vfio_ap-passthrough\",\"start\":\"auto\",\"attrs\":[");
+	/* byte for byte what `mdevctl define` writes (serde_json's pretty form) */
+	r = strbuf_puts(out, "{\n"
+			     "  \"mdev_type\": \"vfio_ap-passthrough\",\n"
+			     "  \"start\": \"auto\",\n"
+			     "  \"attrs\": [");
+	if (r >= 0 && !empty) {
+		r = strbuf_puts(out, "\n");
+		if (r >= 0)
+			r = append_matrix_attrs(out, g, ATTR_JSON);
+		if (r >= 0)
+			r = strbuf_puts(out, "\n  ");
+	}
+	return r < 0 ? r : strbuf_puts(out, "]\n}");
+}
+
+int render_guest_nodedev_xml(const struct guest *g, struct strbuf *out)
+{
+	char name[UUID_STR_LEN + 1];
+	int r;
+
+	/* libvirt names an mdev's node device after its UUID and parent */
+	snprintf(name, sizeof(name), "%s", g->uuid);
+	for (char *c = name; *c; c++)
+		if (*c == '-')
+			*c = '_';
+	r = strbuf_appendf(out,
+			   "<device>\n"
+			   "  <name>mdev_%s_matrix</name>\n"
+			   "  <parent>ap_matrix</parent>\n"
+			   "  <capability type='mdev'>\n"
+			   "    <type id='vfio_ap-passthrough'/>\n"
+			   "    <uuid>%s</uuid>\n",
+			   name, g->uuid);
 	if (r >= 0)
-		r = append_mdevctl_attrs(out, "assign_adapter", &g->adapters, &first);
-	if (r >= 0)
-		r = append_mdevctl_attrs(out, "assign_domain", &g->domains, &first);
-	if (r >= 0)
-		r = append_mdevctl_attrs(out, "assign_control_domain", &g->control_domains, &first);
-	return r < 0 ? r : strbuf_puts(out, "]}\n");
+		r = append_matrix_attrs(out, g, ATTR_XML);
+	return r < 0 ? r : strbuf_puts(out, "  </capability>\n</device>\n");
 }
 
 int render_guest_lszcrypt(const struct model *m, const struct guest *g, struct strbuf *out)
@@ -402,6 +459,8 @@ int render_guest_file(const struct model *m, const struct guest *g, enum guest_f
 		return render_guest_mdevctl_json(g, out);
 	case GUEST_FILE_LSZCRYPT:
 		return render_guest_lszcrypt(m, g, out);
+	case GUEST_FILE_NODEDEV_XML:
+		return render_guest_nodedev_xml(g, out);
 	case _GUEST_FILE_MAX:
 		break;
 	}

@@ -82,6 +82,7 @@ enum guest_file {
 	GUEST_FILE_QEMU,	 /* "qemu": the QEMU arguments */
 	GUEST_FILE_LIBVIRT_XML,	 /* "libvirt.xml": a <hostdev> element */
 	GUEST_FILE_MDEVCTL_JSON, /* "mdevctl.json": the mdevctl definition */
+	GUEST_FILE_NODEDEV_XML,	 /* "nodedev.xml": the libvirt node device (virsh nodedev-define) */
 	GUEST_FILE_LSZCRYPT,	 /* "lszcrypt": what lszcrypt inside the guest lists */
 	_GUEST_FILE_MAX,
 };
@@ -125,10 +126,19 @@ int render_guest_qemu(const struct guest *g, const char *matrix_dir, struct strb
 int render_guest_libvirt_xml(const struct guest *g, struct strbuf *out);
 
 /*
- * mdevctl.json: {"mdev_type":"vfio_ap-passthrough","start":"auto","attrs":[...]}
- * with assign_adapter, then assign_domain, then assign_control_domain entries.
+ * mdevctl.json: {"mdev_type": "vfio_ap-passthrough", "start": "auto", "attrs": [...]}
+ * with assign_adapter, then assign_domain, then assign_control_domain
+ * entries (decimal), laid out byte for byte as mdevctl 1.2 writes its
+ * definition files (two-space indents, no newline at the end).
  */
 int render_guest_mdevctl_json(const struct guest *g, struct strbuf *out);
+
+/*
+ * nodedev.xml: the libvirt node device of the mdev (<device> with parent
+ * ap_matrix and an mdev capability: type, UUID, and the matrix as attr
+ * elements in mdevctl.json's order), for `virsh nodedev-define`.
+ */
+int render_guest_nodedev_xml(const struct guest *g, struct strbuf *out);
 
 /*
  * lszcrypt: what lszcrypt inside the guest lists (CARD.DOMAIN TYPE MODE):

@@ -359,25 +359,42 @@ static void test_mdevctl_json(void **state)
 	struct guest g = *guest(m, "Guest1");
 
 	(void) state;
+	/* as `mdevctl define --jsonfile` (1.2) writes it: two-space indents, no final newline */
 	assert_guest_file(m, "Guest2", GUEST_FILE_MDEVCTL_JSON,
-			  "{\"mdev_type\":\"vfio_ap-passthrough\",\"start\":\"auto\",\"attrs\":["
-			  "{\"assign_adapter\":\"5\"},{\"assign_domain\":\"71\"},"
-			  "{\"assign_domain\":\"255\"}]}\n");
+			  "{\n"
+			  "  \"mdev_type\": \"vfio_ap-passthrough\",\n"
+			  "  \"start\": \"auto\",\n"
+			  "  \"attrs\": [\n"
+			  "    {\n      \"assign_adapter\": \"5\"\n    },\n"
+			  "    {\n      \"assign_domain\": \"71\"\n    },\n"
+			  "    {\n      \"assign_domain\": \"255\"\n    }\n"
+			  "  ]\n"
+			  "}");
 	g.control_domains = IDS(0xab, 0x04);
 	assert_int_equal(model_guest_update(m, &g), 0);
 	assert_guest_file(m, "Guest1", GUEST_FILE_MDEVCTL_JSON,
-			  "{\"mdev_type\":\"vfio_ap-passthrough\",\"start\":\"auto\",\"attrs\":["
-			  "{\"assign_adapter\":\"5\"},{\"assign_adapter\":\"6\"},"
-			  "{\"assign_domain\":\"4\"},{\"assign_domain\":\"171\"},"
-			  "{\"assign_control_domain\":\"4\"},"
-			  "{\"assign_control_domain\":\"171\"}]}\n");
+			  "{\n"
+			  "  \"mdev_type\": \"vfio_ap-passthrough\",\n"
+			  "  \"start\": \"auto\",\n"
+			  "  \"attrs\": [\n"
+			  "    {\n      \"assign_adapter\": \"5\"\n    },\n"
+			  "    {\n      \"assign_adapter\": \"6\"\n    },\n"
+			  "    {\n      \"assign_domain\": \"4\"\n    },\n"
+			  "    {\n      \"assign_domain\": \"171\"\n    },\n"
+			  "    {\n      \"assign_control_domain\": \"4\"\n    },\n"
+			  "    {\n      \"assign_control_domain\": \"171\"\n    }\n"
+			  "  ]\n"
+			  "}");
 	g.adapters = IDSET_EMPTY;
 	g.domains = IDSET_EMPTY;
 	g.control_domains = IDSET_EMPTY;
 	assert_int_equal(model_guest_update(m, &g), 0);
 	assert_guest_file(m, "Guest1", GUEST_FILE_MDEVCTL_JSON,
-			  "{\"mdev_type\":\"vfio_ap-passthrough\",\"start\":\"auto\","
-			  "\"attrs\":[]}\n");
+			  "{\n"
+			  "  \"mdev_type\": \"vfio_ap-passthrough\",\n"
+			  "  \"start\": \"auto\",\n"
+			  "  \"attrs\": []\n"
+			  "}");
 }
 
 /* Runs a shell command with text on its standard input; its exit status. */
@@ -442,6 +459,43 @@ static void test_libvirt_xml(void **state)
 	assert_int_equal(status, 0);
 }
 
+static void test_nodedev_xml(void **state)
+{
+	_cleanup_model_ struct model *m = seed_model();
+	const struct guest *g = guest(m, "Guest2");
+	char want[1024], path[] = "/tmp/zapfs-render-XXXXXX", cmd[128];
+	_cleanup_close_ int fd = -1;
+	int status;
+
+	(void) state;
+	snprintf(want, sizeof(want),
+		 "<device>\n"
+		 "  <name>mdev_%.8s_%.4s_%.4s_%.4s_%.12s_matrix</name>\n"
+		 "  <parent>ap_matrix</parent>\n"
+		 "  <capability type='mdev'>\n"
+		 "    <type id='vfio_ap-passthrough'/>\n"
+		 "    <uuid>%s</uuid>\n"
+		 "    <attr name='assign_adapter' value='5'/>\n"
+		 "    <attr name='assign_domain' value='71'/>\n"
+		 "    <attr name='assign_domain' value='255'/>\n"
+		 "  </capability>\n"
+		 "</device>\n",
+		 g->uuid, g->uuid + 9, g->uuid + 14, g->uuid + 19, g->uuid + 24, g->uuid);
+	assert_guest_file(m, "Guest2", GUEST_FILE_NODEDEV_XML, want);
+	assert_string_equal(guest_file_name(GUEST_FILE_NODEDEV_XML), "nodedev.xml");
+	if (!have_program("virt-xml-validate")) {
+		fprintf(stderr, "virt-xml-validate not installed: schema check skipped\n");
+		return;
+	}
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, want, strlen(want)), (ssize_t) strlen(want));
+	snprintf(cmd, sizeof(cmd), "virt-xml-validate %s nodedev >/dev/null", path);
+	status = system(cmd);
+	unlink(path);
+	assert_int_equal(status, 0);
+}
+
 static void test_guest_file_dispatch(void **state)
 {
 	_cleanup_model_ struct model *m = seed_model();
@@ -474,6 +528,9 @@ static void test_guest_file_dispatch(void **state)
 			break;
 		case GUEST_FILE_MDEVCTL_JSON:
 			r = render_guest_mdevctl_json(g, &b);
+			break;
+		case GUEST_FILE_NODEDEV_XML:
+			r = render_guest_nodedev_xml(g, &b);
 			break;
 		case GUEST_FILE_LSZCRYPT:
 			r = render_guest_lszcrypt(m, g, &b);
@@ -882,6 +939,7 @@ int main(void)
 		cmocka_unit_test(test_uuid_state),
 		cmocka_unit_test(test_qemu),
 		cmocka_unit_test(test_mdevctl_json),
+		cmocka_unit_test(test_nodedev_xml),
 		cmocka_unit_test(test_libvirt_xml),
 		cmocka_unit_test(test_guest_file_dispatch),
 		cmocka_unit_test(test_cards),
