@@ -587,10 +587,71 @@ static void test_rules_match_the_oracle(void **state)
 	printf("oracle: %lu verdicts agree\n", checks);
 }
 
+/* Sets s to the ids 0 and 1 as the two low bits of bits say. */
+static void small_set(bool s[N], unsigned bits)
+{
+	for (unsigned i = 0; i < N; i++)
+		s[i] = i < 2 && (bits >> i) & 1;
+}
+
+/* Whether the kernel could have made g beside the guests already in c. */
+static bool guest_fits(const struct config *c, const struct oguest *g)
+{
+	for (int a = 0; a < N; a++)
+		for (int d = 0; d < N; d++)
+			if (holds(g, a, d) &&
+			    (holder(c, a, d) != NOBODY || (c->dynamic && host_pool(c, a, d))))
+				return false;
+	return true;
+}
+
+/*
+ * Every small configuration, not a sample: both kernel generations, every
+ * host mask over adapters and domains 0-1, and every pair of guest matrices
+ * over those ids that the kernel could have made (no sharing; on new kernels
+ * no host-pool queue), with no reservations.
+ */
+static void test_rules_match_the_oracle_on_every_small_matrix(void **state)
+{
+	unsigned long configs = 0;
+
+	(void) state;
+	checks = 0;
+	for (int dynamic = 0; dynamic <= 1; dynamic++)
+		for (unsigned masks = 0; masks < 16; masks++)
+			for (unsigned m0 = 0; m0 < 16; m0++)
+				for (unsigned m1 = 0; m1 < 16; m1++) {
+					struct config c = { .dynamic = dynamic };
+					struct oguest g0 = { 0 }, g1 = { 0 };
+
+					for (int i = 0; i <= MAXID; i++)
+						c.card[i] = c.udom[i] = true;
+					small_set(c.apmask, masks & 3);
+					small_set(c.aqmask, masks >> 2);
+					c.apmask[2] = c.aqmask[2] = true;
+					memset(c.resv, 0xff, sizeof(c.resv)); /* NOBODY */
+					small_set(g0.a, m0 & 3);
+					small_set(g0.d, m0 >> 2);
+					small_set(g1.a, m1 & 3);
+					small_set(g1.d, m1 >> 2);
+					if (!guest_fits(&c, &g0))
+						continue;
+					c.g[c.n_guests++] = g0;
+					if (!guest_fits(&c, &g1))
+						continue;
+					c.g[c.n_guests++] = g1;
+					check_config(&c);
+					configs++;
+				}
+	printf("oracle: every small matrix: %lu configurations, %lu verdicts agree\n", configs,
+	       checks);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rules_match_the_oracle),
+		cmocka_unit_test(test_rules_match_the_oracle_on_every_small_matrix),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
