@@ -165,6 +165,12 @@ static int read_kernel(struct engine *e, const struct model *base, struct model 
 		if (g.adopted && strcmp(g.name, g.uuid) == 0) {
 			err = model_guest_remove(m, g.name);
 		} else {
+			/* a guest already missing keeps the reason it has */
+			if (g.state != GUEST_MISSING)
+				snprintf(
+				    g.missing_reason, sizeof(g.missing_reason),
+				    "its mdev %s is gone (removed outside zapfs or by a restart)",
+				    g.uuid);
 			g.state = GUEST_MISSING;
 			g.guest_adapters = g.guest_domains = IDSET_EMPTY;
 			err = model_guest_update(m, &g);
@@ -976,6 +982,21 @@ static int restore_mask(struct engine *e, enum host_mask mask, const struct idse
 	return err;
 }
 
+/* Records why a guest could not be re-created; status shows it. */
+static void note_missing_reason(struct engine *e, const char *name, const char *reason)
+{
+	_cleanup_rwlock_ pthread_rwlock_t *l = rwlock_wrlock(&e->lock);
+	const struct guest *found = model_guest_by_name(e->model, name);
+	struct guest g;
+
+	if (!found || found->state != GUEST_MISSING)
+		return;
+	g = *found;
+	snprintf(g.missing_reason, sizeof(g.missing_reason), "it could not be re-created: %.200s",
+		 reason);
+	(void) model_guest_update(e->model, &g);
+}
+
 int engine_reconcile(struct engine *e, const struct idset *apmask, const struct idset *aqmask,
 		     engine_outcome_fn report, void *ctx)
 {
@@ -998,6 +1019,8 @@ int engine_reconcile(struct engine *e, const struct idset *apmask, const struct 
 		err = engine_guest_recreate(e, action, names[i], &o);
 		if (report)
 			report(ctx, &o);
+		if (err < 0 && err != -ENOMEM)
+			note_missing_reason(e, names[i], o.why.err ? o.why.reason : o.sentence);
 		outcome_done(&o);
 		if (err == -ENOMEM)
 			return err;

@@ -36,7 +36,8 @@ struct guest {
 	struct idset adapters, domains, control_domains;
 	struct idset guest_adapters, guest_domains; /* the kernel's guest_matrix view */
 	enum guest_state state;
-	bool adopted; /* found in the kernel, not created by zapfs */
+	bool adopted;		  /* found in the kernel, not created by zapfs */
+	char missing_reason[256]; /* why a missing guest is missing, for status */
 };
 
 struct model;

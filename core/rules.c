@@ -901,7 +901,9 @@ size_t rules_warnings(const struct model *m, char *buf, size_t size)
 	GUEST_FOREACH (g, m) {
 		if (!idset_empty(&g->control_domains) && idset_empty(&g->domains))
 			WARN("guest %s has control domains but no usage domain\n", g->name);
-		if (g->state == GUEST_MISSING)
+		if (g->state == GUEST_MISSING && g->missing_reason[0])
+			WARN("guest %s is missing: %s\n", g->name, g->missing_reason);
+		else if (g->state == GUEST_MISSING)
 			WARN("guest %s is missing: its mdev %s does not exist\n", g->name, g->uuid);
 	}
 	APQN_SET_FOREACH (q, model_reserved(m)) {

@@ -67,8 +67,14 @@ zapfs_stop() {
 }
 
 zapfs_kill9() {
+	local conn
 	[ -n "$ZAPFS_PID" ] || return 0
+	conn=$(fuse_conn "$MNT") || conn=
 	kill -KILL "$ZAPFS_PID" 2>/dev/null || true
+	# A notifier thread blocked on a directory lock that one of its clients
+	# holds keeps the killed daemon from exiting until the connection is
+	# aborted, as an administrator would after a crash.
+	abort_fuse_conn "$conn"
 	wait "$ZAPFS_PID" 2>/dev/null || true
 	ZAPFS_PID=
 	fusermount3 -u -z "$MNT" 2>/dev/null || umount -l "$MNT" 2>/dev/null || true

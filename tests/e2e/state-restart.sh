@@ -89,7 +89,10 @@ if [ "$BACKEND" = sysfs ]; then
 	expect_cat "$MNT/guests/Guest1/state" missing
 	expect_cat "$MNT/guests/db/state" active
 	expect_log_has_line "re-create guest Guest1: refused (EADDRINUSE)"
-	grep -q "guest Guest1 is missing" "$MNT/status" || fail "status does not say Guest1 is missing"
+	grep -q "guest Guest1 is missing: it could not be re-created: .*05.0004" "$MNT/status" || {
+		sed -n '/^Warnings/,$p' "$MNT/status" >&2
+		fail "status does not say why Guest1 is missing"
+	}
 	grep -q "re-create guest Guest1: refused" "$ZAPFS_LOG" || fail "stderr has no refusal"
 	# never half-created: Guest1's UUID has no mdev
 	list_mdevs | grep -qx "$(cat "$MNT/guests/Guest1/uuid")" && fail "Guest1 is half-created"
