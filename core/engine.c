@@ -112,8 +112,10 @@ static int mdev_uuid_cmp(const void *a, const void *b)
  * A new model: base's own knowledge (names, origins, reservations) over what
  * the kernel shows now. Guests whose mdev is gone are missing, except adopted
  * ones still named by their UUID: zapfs knew nothing more about those.
+ * quick: the decisions of an intent need the masks and the mdevs, not every
+ * queue's flags again (the port's read_kernel_quick); refreshes read all.
  */
-static int read_kernel(struct engine *e, const struct model *base, struct model **ret)
+static int read_kernel(struct engine *e, const struct model *base, bool quick, struct model **ret)
 {
 	_cleanup_model_ struct model *m = NULL;
 	_cleanup_free_ struct mdev_info *mdevs = NULL;
@@ -122,10 +124,14 @@ static int read_kernel(struct engine *e, const struct model *base, struct model 
 	struct host host;
 	int err;
 
-	err = e->port.ops->read_host(e->port.ctx, &host);
-	if (err < 0)
-		return err;
-	err = e->port.ops->read_mdevs(e->port.ctx, &mdevs, &n_mdevs);
+	if (quick && e->port.ops->read_kernel_quick) {
+		err = e->port.ops->read_kernel_quick(e->port.ctx, model_host(base), &host, &mdevs,
+						     &n_mdevs);
+	} else {
+		err = e->port.ops->read_host(e->port.ctx, &host);
+		if (err >= 0)
+			err = e->port.ops->read_mdevs(e->port.ctx, &mdevs, &n_mdevs);
+	}
 	if (err < 0)
 		return err;
 	err = model_clone(base, &m);
@@ -359,7 +365,7 @@ static int apply_plan(struct engine *e, const struct plan *p, const struct model
 	if (e->port.ops->config_unlock)
 		e->port.ops->config_unlock(e->port.ctx);
 
-	read_err = read_kernel(e, before, &after);
+	read_err = read_kernel(e, before, true, &after);
 	if (done == 0)
 		explain_set(&o->why, RULE_ALL_OR_NOTHING, -err, "the kernel refused %s", failed);
 	else if (undo_err >= 0 && read_err >= 0 && kernel_state_equal(before, after))
@@ -459,7 +465,7 @@ static int apply_and_commit(struct engine *e, const char *action, const struct i
 	if (err >= 0)
 		err = apply_own_state(own, intent, v);
 	if (err >= 0)
-		err = read_kernel(e, own, &after);
+		err = read_kernel(e, own, true, &after);
 	if (err < 0) {
 		/* the kernel did it; the model catches up at the next refresh */
 		sentence_add(o, "; the model could not be updated (%s)", errno_name(err));
@@ -499,7 +505,7 @@ static int run_locked(struct engine *e, const char *action, const struct intent 
 	int err;
 
 	/* rule 8: decide on what the kernel shows now */
-	err = read_kernel(e, e->model, &fresh);
+	err = read_kernel(e, e->model, true, &fresh);
 	if (err < 0) {
 		explain_set(&o->why, RULE_FRESH_STATE, -err, "the kernel state could not be read");
 		outcome_refused(o, action, &o->why);
@@ -688,7 +694,7 @@ static int refresh_onto(struct engine *e, const char *what, const struct model *
 	_cleanup_model_ struct model *next = NULL;
 	int err;
 
-	err = read_kernel(e, base ? base : e->model, &next);
+	err = read_kernel(e, base ? base : e->model, false, &next);
 	if (err < 0) {
 		explain_set(&o->why, RULE_FRESH_STATE, -err, "the kernel state could not be read");
 		outcome_refused(o, what, &o->why);
@@ -881,7 +887,7 @@ static int recreate_locked(struct engine *e, const char *action, const struct in
 	struct plan p = { 0 };
 	int err;
 
-	err = read_kernel(e, e->model, &fresh);
+	err = read_kernel(e, e->model, true, &fresh);
 	if (err < 0) {
 		explain_set(&o->why, RULE_FRESH_STATE, -err, "the kernel state could not be read");
 		outcome_refused(o, action, &o->why);

@@ -111,6 +111,16 @@ struct kernel_port_ops {
 	int (*read_mdevs)(void *ctx, struct mdev_info **ret_mdevs, size_t *ret_n);
 	/* One mdev; -ENOENT if it does not exist. */
 	int (*read_mdev)(void *ctx, const char *uuid, struct mdev_info *ret);
+	/*
+	 * Optional: read_host() and read_mdevs() at once, re-reading only what
+	 * an assignment decision depends on when the masks still read as in
+	 * prev: then the topology (cards, queues, their drivers and online
+	 * flags) is prev's, which uevents and rescans keep current, and the
+	 * mdevs, the queues in use and the capabilities are read anew. When the
+	 * masks differ, queues have been rebound: everything is read.
+	 */
+	int (*read_kernel_quick)(void *ctx, const struct host *prev, struct host *ret_host,
+				 struct mdev_info **ret_mdevs, size_t *ret_n);
 	/* One kernel write; 0 or the kernel's -errno. */
 	int (*apply)(void *ctx, const struct kop *op);
 	/*

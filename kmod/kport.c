@@ -808,6 +808,44 @@ static int kport_read_mdevs(void *ctx, struct mdev_info **ret_mdevs, size_t *ret
 	return read_all_mdevs(fs, vfio_bound, NULL, ret_mdevs, ret_n, NULL);
 }
 
+static int kport_read_kernel_quick(void *ctx, const struct host *prev, struct host *ret_host,
+				   struct mdev_info **ret_mdevs, size_t *ret_n)
+{
+	struct sysfs *fs = ctx;
+	_cleanup_free_ struct host *h = NULL;
+	_cleanup_free_ struct mdev_info *mdevs = NULL;
+	struct mdev_attrs attrs;
+	size_t n_mdevs;
+	int r;
+
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	r = read_mask(fs, AP_BUS "/apmask", &h->apmask);
+	if (r >= 0)
+		r = read_mask(fs, AP_BUS "/aqmask", &h->aqmask);
+	if (r < 0)
+		return r;
+	if (!idset_equal(&h->apmask, &prev->apmask) || !idset_equal(&h->aqmask, &prev->aqmask)) {
+		r = kport_read_host(fs, h);
+		if (r >= 0)
+			r = kport_read_mdevs(fs, &mdevs, &n_mdevs);
+	} else {
+		*h = *prev;
+		apqn_set_clear(&h->in_use);
+		r = read_all_mdevs(fs, &h->vfio_bound, &h->in_use, &mdevs, &n_mdevs, &attrs);
+		/* with no mdev and no vfio_ap queue nothing new can be seen: keep prev's */
+		if (r >= 0 && (n_mdevs || !apqn_set_empty(&h->vfio_bound)))
+			r = detect_caps(fs, h, n_mdevs, &attrs, prev->caps.dynamic);
+	}
+	if (r < 0)
+		return r;
+	memcpy(ret_host, h, sizeof(*h));
+	*ret_mdevs = TAKE_PTR(mdevs);
+	*ret_n = n_mdevs;
+	return 0;
+}
+
 static int kport_read_mdev(void *ctx, const char *uuid, struct mdev_info *ret)
 {
 	struct sysfs *fs = ctx;
@@ -912,6 +950,7 @@ static const struct kernel_port_ops kport_ops = {
 	.read_host = kport_read_host,
 	.read_mdevs = kport_read_mdevs,
 	.read_mdev = kport_read_mdev,
+	.read_kernel_quick = kport_read_kernel_quick,
 	.apply = kport_apply,
 };
 
@@ -942,6 +981,14 @@ static int locked_read_mdevs(void *ctx, struct mdev_info **ret_mdevs, size_t *re
 	const struct kport_locked *k = ctx;
 
 	return kport_read_mdevs(k->fs, ret_mdevs, ret_n);
+}
+
+static int locked_read_kernel_quick(void *ctx, const struct host *prev, struct host *ret_host,
+				    struct mdev_info **ret_mdevs, size_t *ret_n)
+{
+	const struct kport_locked *k = ctx;
+
+	return kport_read_kernel_quick(k->fs, prev, ret_host, ret_mdevs, ret_n);
 }
 
 static int locked_read_mdev(void *ctx, const char *uuid, struct mdev_info *ret)
@@ -993,6 +1040,7 @@ static const struct kernel_port_ops kport_locked_ops = {
 	.read_host = locked_read_host,
 	.read_mdevs = locked_read_mdevs,
 	.read_mdev = locked_read_mdev,
+	.read_kernel_quick = locked_read_kernel_quick,
 	.apply = locked_apply,
 	.config_lock = locked_config_lock,
 	.config_unlock = locked_config_unlock,
