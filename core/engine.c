@@ -496,6 +496,18 @@ static int apply_verdict(struct engine *e, const char *action, const struct inte
 	return err;
 }
 
+/* Rule 8: the kernel state a decision is taken on, read now; a refusal if it cannot be. */
+static int read_fresh(struct engine *e, const char *action, struct outcome *o, struct model **ret)
+{
+	int err = read_kernel(e, e->model, true, ret);
+
+	if (err < 0) {
+		explain_set(&o->why, RULE_FRESH_STATE, -err, "the kernel state could not be read");
+		outcome_refused(o, action, &o->why);
+	}
+	return err;
+}
+
 static int run_locked(struct engine *e, const char *action, const struct intent *intent,
 		      const char *uuid_fresh, struct outcome *o)
 {
@@ -504,13 +516,9 @@ static int run_locked(struct engine *e, const char *action, const struct intent 
 	struct plan p = { 0 };
 	int err;
 
-	/* rule 8: decide on what the kernel shows now */
-	err = read_kernel(e, e->model, true, &fresh);
-	if (err < 0) {
-		explain_set(&o->why, RULE_FRESH_STATE, -err, "the kernel state could not be read");
-		outcome_refused(o, action, &o->why);
+	err = read_fresh(e, action, o, &fresh);
+	if (err < 0)
 		return err;
-	}
 	v = calloc(1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
@@ -887,12 +895,9 @@ static int recreate_locked(struct engine *e, const char *action, const struct in
 	struct plan p = { 0 };
 	int err;
 
-	err = read_kernel(e, e->model, true, &fresh);
-	if (err < 0) {
-		explain_set(&o->why, RULE_FRESH_STATE, -err, "the kernel state could not be read");
-		outcome_refused(o, action, &o->why);
+	err = read_fresh(e, action, o, &fresh);
+	if (err < 0)
 		return err;
-	}
 	v = calloc(1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;

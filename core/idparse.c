@@ -46,8 +46,7 @@ static void skip_list_spaces(struct cursor *c)
 		c->p++;
 }
 
-/* The value of hex digit ch in any case, or -1. */
-static int hex_value(char ch)
+int hex_digit_value(char ch)
 {
 	if (ch >= '0' && ch <= '9')
 		return ch - '0';
@@ -83,7 +82,7 @@ static int scan_number(struct cursor *c, unsigned *value, bool *overflow)
 		}
 	}
 	for (; !at_end(c); c->p++) {
-		int d = hex_value(*c->p);
+		int d = hex_digit_value(*c->p);
 
 		/* In octal, 8 and 9 still belong to the number: a bad digit, not its end. */
 		if (d < 0 || (base != 16 && d > 9))
@@ -282,7 +281,7 @@ static int lower_hex_parse(const char *buf, size_t len, size_t n, unsigned *ret)
 	if (len != n)
 		return -EINVAL;
 	for (size_t i = 0; i < n; i++) {
-		int d = hex_value(buf[i]);
+		int d = hex_digit_value(buf[i]);
 
 		if (d < 0 || (buf[i] >= 'A' && buf[i] <= 'F'))
 			return -EINVAL;
@@ -354,9 +353,9 @@ static int scan_loose_hex(struct cursor *c, unsigned *ret)
 
 	if (peek(c) == '0' && c->end - c->p >= 2 && (c->p[1] == 'x' || c->p[1] == 'X'))
 		c->p += 2;
-	for (; !at_end(c) && hex_value(*c->p) >= 0; c->p++) {
+	for (; !at_end(c) && hex_digit_value(*c->p) >= 0; c->p++) {
 		any = true;
-		v = v * 16 + (unsigned) hex_value(*c->p);
+		v = v * 16 + (unsigned) hex_digit_value(*c->p);
 		if (v >= AP_ID_COUNT) {
 			big = true;
 			v = 0;

@@ -30,6 +30,9 @@
 /* Enough for any adapter_list_format() or domain_list_format() output. */
 #define IDSET_NAMES_SIZE 1600
 
+/* The value of the hex digit ch in either case, or -1. */
+int hex_digit_value(char ch);
+
 /* ---- numbers written into files ---- */
 
 /*

@@ -13,20 +13,6 @@
 #define JOURNAL_HEADER "# zapfs journal: kernel writes that revert an operation cut short\n"
 #define WORD_MAX       (IDSET_RANGES_SIZE + 1)
 
-static const char *const kop_names[_KOP_TYPE_MAX] = {
-	[KOP_MDEV_CREATE] = "create",
-	[KOP_MDEV_REMOVE] = "remove",
-	[KOP_ASSIGN_ADAPTER] = "assign_adapter",
-	[KOP_UNASSIGN_ADAPTER] = "unassign_adapter",
-	[KOP_ASSIGN_DOMAIN] = "assign_domain",
-	[KOP_UNASSIGN_DOMAIN] = "unassign_domain",
-	[KOP_ASSIGN_CONTROL_DOMAIN] = "assign_control_domain",
-	[KOP_UNASSIGN_CONTROL_DOMAIN] = "unassign_control_domain",
-	[KOP_AP_CONFIG] = "ap_config",
-	[KOP_APMASK_EDIT] = "apmask",
-	[KOP_AQMASK_EDIT] = "aqmask",
-};
-
 static int append_set(struct strbuf *out, const struct idset *s)
 {
 	char ranges[IDSET_RANGES_SIZE];
@@ -41,7 +27,7 @@ static int append_op(struct strbuf *out, const struct kop *op)
 
 	if ((unsigned) op->type >= _KOP_TYPE_MAX)
 		return -EINVAL;
-	r = strbuf_puts(out, kop_names[op->type]);
+	r = strbuf_puts(out, kop_name(op->type));
 	switch (op->type) {
 	case KOP_MDEV_CREATE:
 	case KOP_MDEV_REMOVE:
@@ -107,7 +93,7 @@ static int parse_op(const char *line, struct kop *op)
 	int type = -1, r = 0;
 
 	for (int i = 0; i < _KOP_TYPE_MAX; i++)
-		if (fields >= 1 && strcmp(name, kop_names[i]) == 0)
+		if (fields >= 1 && strcmp(name, kop_name(i)) == 0)
 			type = i;
 	if (type < 0)
 		return -EINVAL;

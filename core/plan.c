@@ -253,16 +253,27 @@ static size_t signed_ranges(const struct idset *s, char sign, char *buf, size_t 
 	return len;
 }
 
-int kop_describe(const struct kop *op, char *buf, size_t size)
+const char *kop_name(enum kop_type type)
 {
-	static const char *const assign_names[] = {
+	static const char *const names[_KOP_TYPE_MAX] = {
+		[KOP_MDEV_CREATE] = "create",
+		[KOP_MDEV_REMOVE] = "remove",
 		[KOP_ASSIGN_ADAPTER] = "assign_adapter",
 		[KOP_UNASSIGN_ADAPTER] = "unassign_adapter",
 		[KOP_ASSIGN_DOMAIN] = "assign_domain",
 		[KOP_UNASSIGN_DOMAIN] = "unassign_domain",
 		[KOP_ASSIGN_CONTROL_DOMAIN] = "assign_control_domain",
 		[KOP_UNASSIGN_CONTROL_DOMAIN] = "unassign_control_domain",
+		[KOP_AP_CONFIG] = "ap_config",
+		[KOP_APMASK_EDIT] = "apmask",
+		[KOP_AQMASK_EDIT] = "aqmask",
 	};
+
+	return (unsigned) type < _KOP_TYPE_MAX ? names[type] : "?";
+}
+
+int kop_describe(const struct kop *op, char *buf, size_t size)
+{
 	char a[IDSET_RANGES_SIZE], b[IDSET_RANGES_SIZE], c[IDSET_RANGES_SIZE];
 	int n = -EINVAL;
 
@@ -279,7 +290,7 @@ int kop_describe(const struct kop *op, char *buf, size_t size)
 	case KOP_UNASSIGN_DOMAIN:
 	case KOP_ASSIGN_CONTROL_DOMAIN:
 	case KOP_UNASSIGN_CONTROL_DOMAIN:
-		n = snprintf(buf, size, "%s 0x%x %s %s", assign_names[op->type], op->id,
+		n = snprintf(buf, size, "%s 0x%x %s %s", kop_name(op->type), op->id,
 			     op->type == KOP_ASSIGN_ADAPTER || op->type == KOP_ASSIGN_DOMAIN ||
 				     op->type == KOP_ASSIGN_CONTROL_DOMAIN
 				 ? "to"

@@ -142,5 +142,11 @@ struct kernel_port {
 	void *ctx;
 };
 
+/*
+ * The kernel's own name of an operation: the attribute it writes
+ * ("assign_domain", "ap_config", "apmask", "create", "remove").
+ */
+const char *kop_name(enum kop_type type);
+
 /* A short human form of an operation for the log: "assign_domain 0x47 to 8b0f...". */
 int kop_describe(const struct kop *op, char *buf, size_t size);

@@ -7,17 +7,6 @@
 
 #include "core/idparse.h"
 
-static int hex_digit(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 /* "0x" + 64 hex digits at s; *ret_end points past them. */
 static int mask_scan(const char *s, struct idset *ret, const char **ret_end)
 {
@@ -27,7 +16,7 @@ static int mask_scan(const char *s, struct idset *ret, const char **ret_end)
 		return -EINVAL;
 	s += 2;
 	for (unsigned nibble = 0; nibble < AP_ID_COUNT / 4; nibble++) {
-		int v = hex_digit(s[nibble]);
+		int v = hex_digit_value(s[nibble]);
 
 		if (v < 0)
 			return -EINVAL;

@@ -793,16 +793,28 @@ static int kport_read_host(void *ctx, struct host *ret)
 	return 0;
 }
 
+/* The queues bound to vfio_ap, in a malloc'ed set (8 KiB: not for the stack). */
+static int read_vfio_bound(struct sysfs *fs, struct apqn_set **ret)
+{
+	_cleanup_free_ struct apqn_set *s = calloc(1, sizeof(*s));
+	int r;
+
+	if (!s)
+		return -ENOMEM;
+	r = read_driver_queues(fs, VFIO_DRIVER, s);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(s);
+	return 0;
+}
+
 static int kport_read_mdevs(void *ctx, struct mdev_info **ret_mdevs, size_t *ret_n)
 {
 	struct sysfs *fs = ctx;
 	_cleanup_free_ struct apqn_set *vfio_bound = NULL;
 	int r;
 
-	vfio_bound = calloc(1, sizeof(*vfio_bound));
-	if (!vfio_bound)
-		return -ENOMEM;
-	r = read_driver_queues(fs, VFIO_DRIVER, vfio_bound);
+	r = read_vfio_bound(fs, &vfio_bound);
 	if (r < 0)
 		return r;
 	return read_all_mdevs(fs, vfio_bound, NULL, ret_mdevs, ret_n, NULL);
@@ -864,25 +876,13 @@ static int kport_read_mdev(void *ctx, const char *uuid, struct mdev_info *ret)
 	if (r == 0)
 		return -ENOENT;
 
-	vfio_bound = calloc(1, sizeof(*vfio_bound));
-	if (!vfio_bound)
-		return -ENOMEM;
-	r = read_driver_queues(fs, VFIO_DRIVER, vfio_bound);
+	r = read_vfio_bound(fs, &vfio_bound);
 	if (r < 0)
 		return r;
 	return read_mdev_dir(fs, id, vfio_bound, NULL, ret, NULL);
 }
 
 /* ---- writes ---- */
-
-static const char *const assign_files[_KOP_TYPE_MAX] = {
-	[KOP_ASSIGN_ADAPTER] = "assign_adapter",
-	[KOP_UNASSIGN_ADAPTER] = "unassign_adapter",
-	[KOP_ASSIGN_DOMAIN] = "assign_domain",
-	[KOP_UNASSIGN_DOMAIN] = "unassign_domain",
-	[KOP_ASSIGN_CONTROL_DOMAIN] = "assign_control_domain",
-	[KOP_UNASSIGN_CONTROL_DOMAIN] = "unassign_control_domain",
-};
 
 static int apply_mask_edit(struct sysfs *fs, const char *path, const struct kop *op)
 {
@@ -938,7 +938,7 @@ static int kport_apply(void *ctx, const struct kop *op)
 		ap_config_format(&op->apm, &op->aqm, &op->adm, text, sizeof(text));
 		return sysfs_write_str(fs, path, text);
 	default:
-		r = path_format(path, MATRIX_DEV "/%s/%s", uuid, assign_files[op->type]);
+		r = path_format(path, MATRIX_DEV "/%s/%s", uuid, kop_name(op->type));
 		if (r < 0)
 			return r;
 		snprintf(text, sizeof(text), "0x%x\n", op->id);
