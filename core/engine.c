@@ -23,6 +23,7 @@ struct engine {
 	struct engine_store store;
 	time_t (*clock)(void);
 	struct model *model;
+	uint64_t generation; /* of model, see engine_generation() */
 	struct oplog *log;
 };
 
@@ -237,6 +238,8 @@ static int commit_model(struct engine *e, struct model *next, struct outcome *o)
 	}
 	model_free(e->model);
 	e->model = next;
+	if (!model_diff_empty(&diff))
+		e->generation++;
 
 	/* store call point: persist guests, names, reservations and masks (DESIGN §5) */
 	if (e->store.commit && !model_diff_empty(&diff)) {
@@ -1005,7 +1008,8 @@ static void note_missing_reason(struct engine *e, const char *name, const char *
 	g = *found;
 	snprintf(g.missing_reason, sizeof(g.missing_reason), "it could not be re-created: %.200s",
 		 reason);
-	(void) model_guest_update(e->model, &g);
+	if (model_guest_update(e->model, &g) >= 0)
+		e->generation++;
 }
 
 int engine_reconcile(struct engine *e, const struct idset *apmask, const struct idset *aqmask,
@@ -1134,6 +1138,11 @@ const struct model *engine_read_begin(struct engine *e)
 {
 	pthread_rwlock_rdlock(&e->lock);
 	return e->model;
+}
+
+uint64_t engine_generation(const struct engine *e)
+{
+	return e->generation;
 }
 
 void engine_read_end(struct engine *e)

@@ -92,6 +92,12 @@ const struct model *engine_read_begin(struct engine *e);
 void engine_read_end(struct engine *e);
 
 /*
+ * How many times the model has been replaced: the same number under the read
+ * lock means the same model, so what was rendered from it still holds.
+ */
+uint64_t engine_generation(const struct engine *e);
+
+/*
  * Runs one intent: the generic entry point behind all the ones below. Returns
  * 0 or -errno; *ret (may be NULL) is always filled; free it with
  * outcome_done().

@@ -440,7 +440,7 @@ static bool guest_equal(const struct guest *a, const struct guest *b)
 	       idset_equal(&a->control_domains, &b->control_domains) &&
 	       idset_equal(&a->guest_adapters, &b->guest_adapters) &&
 	       idset_equal(&a->guest_domains, &b->guest_domains) && a->state == b->state &&
-	       a->adopted == b->adopted;
+	       a->adopted == b->adopted && strcmp(a->missing_reason, b->missing_reason) == 0;
 }
 
 static void host_diff(const struct host *a, const struct host *b, struct model_diff *d)

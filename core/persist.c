@@ -321,11 +321,18 @@ bool persist_pending(const struct persist *p, const struct kop **ret_ops, size_t
 	return faccessat(p->dirfd, JOURNAL_FILE, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
+/*
+ * The journal guards against the daemon dying while the kernel lives on: it
+ * is written and removed without fsync (STATE_WRITE_NO_SYNC). A journal that
+ * outlives a power cut meets a fresh kernel: its writes to mdevs find none,
+ * and the reconciliation that follows restores the saved masks over its
+ * mask writes.
+ */
 static int journal_remove(struct persist *p)
 {
 	if (unlinkat(p->dirfd, JOURNAL_FILE, 0) < 0)
 		return errno == ENOENT ? 0 : -errno;
-	return fsync(p->dirfd) < 0 ? -errno : 0;
+	return 0;
 }
 
 int persist_pending_done(struct persist *p)
@@ -343,8 +350,8 @@ static int persist_begin(void *ctx, const struct kop *undo, size_t n)
 	int err = journal_format(undo, n, &text);
 
 	return err < 0 ? err
-		       : state_write_atomic(p->dirfd, JOURNAL_FILE, text, strlen(text), p->hook,
-					    p->hook_userdata);
+		       : state_write_atomic(p->dirfd, JOURNAL_FILE, text, strlen(text),
+					    STATE_WRITE_NO_SYNC, p->hook, p->hook_userdata);
 }
 
 static void persist_end(void *ctx)

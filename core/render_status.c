@@ -215,9 +215,9 @@ static int table_print(void *ctx, const char *const cols[N_COLS])
 
 	for (unsigned i = 0; r >= 0 && i < N_COLS; i++) {
 		if (i + 1 == N_COLS)
-			r = strbuf_appendf(t->out, "%s\n", cols[i]);
+			r = strbuf_put_column(t->out, cols[i], 0, '\n');
 		else
-			r = strbuf_appendf(t->out, "%-*s ", (int) t->width[i], cols[i]);
+			r = strbuf_put_column(t->out, cols[i], t->width[i], ' ');
 	}
 	return r;
 }

@@ -84,6 +84,21 @@ int strbuf_puts(struct strbuf *sb, const char *s)
 	return strbuf_append(sb, s, strlen(s));
 }
 
+int strbuf_put_column(struct strbuf *sb, const char *s, size_t width, char end)
+{
+	size_t n = strlen(s), pad = n < width ? width - n : 0;
+	int r = strbuf_reserve(sb, n + pad + 1);
+
+	if (r < 0)
+		return r;
+	memcpy(sb->data + sb->len, s, n);
+	memset(sb->data + sb->len + n, ' ', pad);
+	sb->len += n + pad;
+	sb->data[sb->len++] = end;
+	sb->data[sb->len] = '\0';
+	return 0;
+}
+
 void strbuf_reset(struct strbuf *sb)
 {
 	sb->len = 0;

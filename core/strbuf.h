@@ -29,6 +29,12 @@ int strbuf_append(struct strbuf *sb, const char *s, size_t n);
 /* Appends the NUL-terminated string s. 0 or -ENOMEM. */
 int strbuf_puts(struct strbuf *sb, const char *s);
 
+/*
+ * Appends s padded with blanks to width, then end: one cell of a table, as
+ * "%-*s " would print it, without printf's cost on a megabyte of rows.
+ */
+int strbuf_put_column(struct strbuf *sb, const char *s, size_t width, char end);
+
 /* Empties sb but keeps its memory. */
 void strbuf_reset(struct strbuf *sb);
 

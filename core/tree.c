@@ -393,6 +393,50 @@ static int node_shape(struct tree *t, const struct model *m, const struct node *
 }
 
 /*
+ * Node id's content in m, with a reference: rendered once per model
+ * generation (the caller holds the read lock, so the generation is m's).
+ */
+static int node_content(struct tree *t, const struct model *m, const struct node *n, uint64_t id,
+			struct content **ret)
+{
+	uint64_t generation = engine_generation(t->engine);
+	struct strbuf out = STRBUF_INIT;
+	struct content *c;
+	struct rendered *slot;
+	int r;
+
+	{
+		_cleanup_mutex_ pthread_mutex_t *l = mutex_lock(&t->lock);
+
+		for (size_t i = 0; i < RENDER_CACHE_SIZE; i++) {
+			if (t->cache[i].content && t->cache[i].id == id &&
+			    t->cache[i].generation == generation) {
+				*ret = content_ref(t->cache[i].content);
+				return 0;
+			}
+		}
+	}
+	/* two readers may both miss and render: the same text, the later one kept */
+	r = render_node(t, m, n, &out);
+	if (r < 0) {
+		strbuf_done(&out);
+		return r;
+	}
+	c = content_from_strbuf(&out);
+	if (!c)
+		return -ENOMEM;
+	{
+		_cleanup_mutex_ pthread_mutex_t *l = mutex_lock(&t->lock);
+
+		slot = &t->cache[t->cache_next++ % RENDER_CACHE_SIZE];
+		content_unref(slot->content);
+		*slot = (struct rendered){ id, generation, content_ref(c) };
+	}
+	*ret = c;
+	return 0;
+}
+
+/*
  * The attributes of node n in m; -ENOENT when m has no such node. A
  * generated file's size is that of its content now, so that tools which
  * trust st_size (cmp, tail, test -s) see the truth; reads are direct, so a
@@ -401,18 +445,15 @@ static int node_shape(struct tree *t, const struct model *m, const struct node *
 static int node_attr(struct tree *t, const struct model *m, const struct node *n,
 		     struct tree_attr *ret)
 {
-	struct strbuf content = STRBUF_INIT;
+	_cleanup_content_ struct content *c = NULL;
 	struct tree_attr a;
 	int r = node_shape(t, m, n, &a);
 
-	if (r < 0 || !a.content) {
+	if (r >= 0 && a.content) {
+		r = node_content(t, m, n, a.id, &c);
 		if (r >= 0)
-			*ret = a;
-		return r;
+			a.size = c->len;
 	}
-	r = render_node(t, m, n, &content);
-	a.size = content.len;
-	strbuf_done(&content);
 	if (r >= 0)
 		*ret = a;
 	return r;
@@ -988,37 +1029,34 @@ static int render_log(struct tree *t, struct strbuf *out)
 	return 0;
 }
 
-int tree_read(struct tree *t, uint64_t id, char **ret_data, size_t *ret_len)
+int tree_read(struct tree *t, uint64_t id, struct content **ret)
 {
 	struct strbuf out = STRBUF_INIT;
 	const struct model *m;
 	struct node n = node_decode(id);
 	struct tree_attr a;
+	struct content *c;
 	int r;
 
 	if (id == fixed_id(NODE_LOG)) {
 		r = render_log(t, &out);
-		goto done;
+		if (r < 0) {
+			strbuf_done(&out);
+			return r;
+		}
+		c = content_from_strbuf(&out);
+		if (!c)
+			return -ENOMEM;
+		*ret = c;
+		return 0;
 	}
 	m = engine_read_begin(t->engine);
-	r = node_attr(t, m, &n, &a);
+	r = node_shape(t, m, &n, &a);
 	if (r >= 0 && a.type != TREE_NODE_FILE)
 		r = a.type == TREE_NODE_DIR ? -EISDIR : -EINVAL;
 	if (r >= 0)
-		r = render_node(t, m, &n, &out);
+		r = node_content(t, m, &n, a.id, ret);
 	engine_read_end(t->engine);
-done:
-	if (r >= 0) {
-		size_t len = out.len;
-		char *data = strbuf_take(&out);
-
-		if (!data)
-			return -ENOMEM;
-		*ret_data = data;
-		*ret_len = len;
-		return 0;
-	}
-	strbuf_done(&out);
 	return r;
 }
 
@@ -1073,6 +1111,8 @@ struct tree *tree_free(struct tree *t)
 		HASH_DEL(t->by_uuid, s);
 		free(s);
 	}
+	for (size_t i = 0; i < RENDER_CACHE_SIZE; i++)
+		content_unref(t->cache[i].content);
 	free(t->slots);
 	free(t->matrix_dir);
 	pthread_mutex_destroy(&t->lock);

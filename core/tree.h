@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/content.h"
 #include "core/engine.h"
 
 #define TREE_ROOT_ID 1
@@ -126,8 +127,11 @@ void tree_listing_free(struct tree_listing *l);
  */
 int tree_open(struct tree *t, uint64_t id, bool write);
 
-/* The whole content of file id, rendered now (a consistent snapshot): malloc'ed, NUL-ended. */
-int tree_read(struct tree *t, uint64_t id, char **ret_data, size_t *ret_len);
+/*
+ * The whole content of file id as the model is now (a consistent snapshot),
+ * with a reference for the caller: content_unref() it.
+ */
+int tree_read(struct tree *t, uint64_t id, struct content **ret);
 
 /* The target of symlink id ("../guests/web1"); returns its length. -EINVAL if not a symlink. */
 int tree_readlink(struct tree *t, uint64_t id, char *buf, size_t size);

@@ -14,6 +14,7 @@
 #define HASH_NONFATAL_OOM 1
 #include <uthash.h>
 
+#include "core/content.h"
 #include "core/render.h"
 #include "core/tree.h"
 
@@ -90,6 +91,17 @@ struct guest_slot {
 	UT_hash_handle hh;
 };
 
+/*
+ * A file rendered from the model of one generation. `cat status` on a large
+ * host renders a megabyte; the model changes far less often than it is read.
+ */
+struct rendered {
+	uint64_t id, generation;
+	struct content *content;
+};
+
+#define RENDER_CACHE_SIZE 16
+
 struct tree {
 	struct engine *engine;
 	char *matrix_dir;
@@ -98,6 +110,8 @@ struct tree {
 	struct guest_slot *by_uuid;
 	struct guest_slot **slots; /* by slot number */
 	size_t n_slots, cap_slots;
+	struct rendered cache[RENDER_CACHE_SIZE];
+	unsigned cache_next; /* the entry the next miss replaces */
 };
 
 /* ---- ids (tree.c): node_decode() takes an id apart, the others make one ---- */

@@ -418,7 +418,7 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "zapfs: cannot start threads\n");
 		goto out_unmount;
 	}
-	notifier_attach(d.notifier, se);
+	notifier_attach(d.notifier, se, &d.fs.lookups);
 	r = session_status(run_session(se, &cmd));
 
 out_unmount:

@@ -16,17 +16,23 @@ struct notifier {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	struct fuse_session *se;
+	struct lookups *held;
 	struct tree_inval *queue;
 	size_t n, cap;
 	bool stop;
 };
 
-/* Sends one notification; a name or node the kernel does not cache (-ENOENT) is fine. */
-static void send_one(struct fuse_session *se, const struct tree_inval *item)
+/*
+ * Sends one notification, unless the kernel does not hold the node (or the
+ * directory of the name) it is about: then it caches nothing to make stale.
+ */
+static void send_one(struct fuse_session *se, struct lookups *held, const struct tree_inval *item)
 {
 	size_t len = strlen(item->name);
 	int r;
 
+	if (!lookups_held(held, item->kind == TREE_INVAL_INODE ? item->id : item->parent))
+		return;
 	switch (item->kind) {
 	case TREE_INVAL_ENTRY:
 		fuse_lowlevel_notify_inval_entry(se, item->parent, item->name, len);
@@ -50,6 +56,7 @@ static void *notifier_main(void *arg)
 	for (;;) {
 		_cleanup_free_ struct tree_inval *batch = NULL;
 		struct fuse_session *se;
+		struct lookups *held;
 		size_t count;
 
 		{
@@ -63,9 +70,10 @@ static void *notifier_main(void *arg)
 			count = n->n;
 			n->n = n->cap = 0;
 			se = n->se;
+			held = n->held;
 		}
 		for (size_t i = 0; i < count; i++)
-			send_one(se, &batch[i]);
+			send_one(se, held, &batch[i]);
 	}
 }
 
@@ -89,11 +97,12 @@ int notifier_new(struct notifier **ret)
 	return 0;
 }
 
-void notifier_attach(struct notifier *n, struct fuse_session *se)
+void notifier_attach(struct notifier *n, struct fuse_session *se, struct lookups *held)
 {
 	_cleanup_mutex_ pthread_mutex_t *l = mutex_lock(&n->lock);
 
 	n->se = se;
+	n->held = held;
 	pthread_cond_signal(&n->wake);
 }
 

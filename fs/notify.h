@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "core/tree.h"
+#include "fs/lookups.h"
 
 struct fuse_session;
 struct notifier;
@@ -18,8 +19,8 @@ struct notifier;
 /* Starts the thread. It sends nothing until notifier_attach() names the session. */
 int notifier_new(struct notifier **ret);
 
-/* The session to notify; call once it is mounted. */
-void notifier_attach(struct notifier *n, struct fuse_session *se);
+/* The session to notify, and the nodes its kernel holds; call once it is mounted. */
+void notifier_attach(struct notifier *n, struct fuse_session *se, struct lookups *held);
 
 /* Queues a copy of list, in order. Never blocks on the kernel. */
 void notifier_push(struct notifier *n, const struct tree_inval *list, size_t count);

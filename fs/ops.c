@@ -18,19 +18,10 @@
 #define RENAME_EXCHANGE (1 << 1)
 #endif
 
-/* An open file's content, rendered at open (fi->fh). */
-struct snapshot {
-	char *data;
-	size_t len;
-};
-
+/* An open file's content (fi->fh): the text as it was at open. */
 static void snapshot_free(void *obj)
 {
-	struct snapshot *s = obj;
-
-	if (s)
-		free(s->data);
-	free(s);
+	content_unref(obj);
 }
 
 static void listing_free(void *obj)
@@ -42,12 +33,14 @@ void zapfs_fs_init(struct zapfs_fs *fs, struct tree *tree)
 {
 	*fs = (struct zapfs_fs){ .tree = tree, .uid = getuid(), .gid = getgid() };
 	handle_table_init(&fs->handles);
+	lookups_init(&fs->lookups);
 	clock_gettime(CLOCK_REALTIME, &fs->started);
 }
 
 void zapfs_fs_done(struct zapfs_fs *fs)
 {
 	handle_table_done(&fs->handles);
+	lookups_done(&fs->lookups);
 }
 
 /*
@@ -106,16 +99,19 @@ static void entry_of(const struct zapfs_fs *fs, const struct tree_attr *a,
 	stat_of(fs, a, &e->attr);
 }
 
-/* Replies with the new node, or the error. */
+/* Replies with the node, or the error; the kernel holds the node from now on. */
 static void reply_entry(fuse_req_t req, int r, const struct tree_attr *a)
 {
+	struct zapfs_fs *fs = fs_of(req);
 	struct fuse_entry_param e;
 
+	if (r >= 0)
+		r = lookups_add(&fs->lookups, a->id, 1);
 	if (r < 0) {
 		fuse_reply_err(req, -r);
 		return;
 	}
-	entry_of(fs_of(req), a, &e);
+	entry_of(fs, a, &e);
 	fuse_reply_entry(req, &e);
 }
 
@@ -143,12 +139,16 @@ static void zapfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 
 static void zapfs_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
-	/* node ids are derived from identity: there is nothing to count or free */
+	lookups_forget(&fs_of(req)->lookups, ino, nlookup);
 	fuse_reply_none(req);
 }
 
 static void zapfs_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
 {
+	struct lookups *l = &fs_of(req)->lookups;
+
+	for (size_t i = 0; i < count; i++)
+		lookups_forget(l, forgets[i].ino, forgets[i].nlookup);
 	fuse_reply_none(req);
 }
 
@@ -268,9 +268,8 @@ static bool wants_write(int flags)
  * Renders the snapshot a readable open of a generated file serves; *ret
  * stays NULL for files without content or opens that cannot read.
  */
-static int snapshot_take(struct tree *t, fuse_ino_t ino, int flags, struct snapshot **ret)
+static int snapshot_take(struct tree *t, fuse_ino_t ino, int flags, struct content **ret)
 {
-	_cleanup_free_ struct snapshot *s = NULL;
 	struct tree_attr a;
 	int r;
 
@@ -278,20 +277,13 @@ static int snapshot_take(struct tree *t, fuse_ino_t ino, int flags, struct snaps
 	r = tree_getattr(t, ino, &a);
 	if (r < 0 || !a.content || !wants_read(flags))
 		return r;
-	s = calloc(1, sizeof(*s));
-	if (!s)
-		return -ENOMEM;
-	r = tree_read(t, ino, &s->data, &s->len);
-	if (r < 0)
-		return r;
-	*ret = TAKE_PTR(s);
-	return 0;
+	return tree_read(t, ino, ret);
 }
 
 static void zapfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct tree *t = fs_of(req)->tree;
-	struct snapshot *s = NULL;
+	struct content *s = NULL;
 	int r = tree_open(t, ino, wants_write(fi->flags));
 
 	if (r >= 0)
@@ -314,14 +306,17 @@ static void zapfs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mo
 			 struct fuse_file_info *fi)
 {
 	struct zapfs_fs *fs = fs_of(req);
-	struct snapshot *s = NULL;
+	struct content *s = NULL;
 	struct fuse_entry_param e;
 	struct tree_attr a;
 	int r = S_ISREG(mode) ? tree_create(fs->tree, parent, name, &a) : -EPERM;
 
 	if (r >= 0)
 		r = snapshot_take(fs->tree, a.id, fi->flags, &s);
+	if (r >= 0)
+		r = lookups_add(&fs->lookups, a.id, 1);
 	if (r < 0) {
+		content_unref(s);
 		fuse_reply_err(req, -r);
 		return;
 	}
@@ -340,7 +335,7 @@ static void zapfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		       struct fuse_file_info *fi)
 {
 	struct handle_table *handles = &fs_of(req)->handles;
-	const struct snapshot *s = handle_get(handles, fi->fh);
+	const struct content *s = handle_get(handles, fi->fh);
 
 	if (!s || off < 0 || (size_t) off >= s->len) {
 		fuse_reply_buf(req, NULL, 0);
@@ -416,7 +411,7 @@ static void reply_listing(fuse_req_t req, size_t size, off_t off, struct fuse_fi
 				a = d->attr;
 			entry_of(fs, &a, &e);
 			/* "." and ".." are no lookups: the kernel skips them */
-			if (i < 2)
+			if (i < 2 || lookups_add(&fs->lookups, e.ino, 1) < 0)
 				e.ino = 0;
 			need = fuse_add_direntry_plus(req, buf + used, size - used, d->name, &e,
 						      (off_t) i + 1);

@@ -19,6 +19,7 @@
 
 #include "core/tree.h"
 #include "fs/handles.h"
+#include "fs/lookups.h"
 
 #define ZAPFS_CACHE_TIMEOUT 3600.0
 
@@ -26,6 +27,7 @@
 struct zapfs_fs {
 	struct tree *tree;
 	struct handle_table handles; /* open files' snapshots, open directories' listings */
+	struct lookups lookups;	     /* the nodes the kernel holds, for the notifier */
 	uid_t uid;
 	gid_t gid;
 	struct timespec started; /* every node's times */

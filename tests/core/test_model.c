@@ -255,6 +255,20 @@ static void test_clone_and_diff(void **state)
 	model_diff_done(&d);
 	assert_null(d.guests);
 
+	/* status shows why a guest is missing: a new reason alone is a change */
+	model_free(a);
+	assert_int_equal(model_clone(b, &a), 0);
+	g1 = *model_guest_by_name(b, "g1");
+	g1.state = GUEST_MISSING;
+	snprintf(g1.missing_reason, sizeof(g1.missing_reason), "its mdev is gone");
+	assert_int_equal(model_guest_update(a, &g1), 0);
+	snprintf(g1.missing_reason, sizeof(g1.missing_reason), "it could not be re-created");
+	assert_int_equal(model_guest_update(b, &g1), 0);
+	assert_int_equal(model_diff(a, b, &d), 0);
+	assert_int_equal(d.n_guests, 1);
+	assert_int_equal(d.guests[0].kind, GUEST_CHANGED);
+	model_diff_done(&d);
+
 	model_free(a);
 	model_free(b);
 }

@@ -143,6 +143,23 @@ static void assert_guest_file(const struct model *m, const char *name, enum gues
 
 /* ---- strbuf ---- */
 
+/* A table cell is what "%-*s " prints, and a cell wider than its column is not cut. */
+static void test_strbuf_put_column(void **state)
+{
+	_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
+	char expect[64];
+
+	(void) state;
+	assert_int_equal(strbuf_put_column(&sb, "05.0004", 11, ' '), 0);
+	assert_int_equal(strbuf_put_column(&sb, "CEX8C", 3, ' '), 0);
+	assert_int_equal(strbuf_put_column(&sb, "", 2, ' '), 0);
+	assert_int_equal(strbuf_put_column(&sb, "web1", 0, '\n'), 0);
+	snprintf(expect, sizeof(expect), "%-*s %-*s %-*s %s\n", 11, "05.0004", 3, "CEX8C", 2, "",
+		 "web1");
+	assert_string_equal(sb.data, expect);
+	assert_int_equal(sb.len, strlen(expect));
+}
+
 static void test_strbuf(void **state)
 {
 	_cleanup_strbuf_ struct strbuf sb = STRBUF_INIT;
@@ -931,6 +948,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_strbuf),
+		cmocka_unit_test(test_strbuf_put_column),
 		cmocka_unit_test(test_json_string),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_lszcrypt_seed),

@@ -17,6 +17,8 @@
 #include <string.h>
 
 #include "core/engine.h"
+#include "core/render.h"
+#include "core/strbuf.h"
 #include "core/tree.h"
 #include "kmod/kport.h"
 #include "kmod/sim/sim.h"
@@ -131,13 +133,11 @@ static uint64_t id_of(struct fixture *f, const char *path)
 static const char *content(struct fixture *f, const char *path)
 {
 	static char text[8192];
-	char *data = NULL;
-	size_t len = 0;
+	_cleanup_content_ struct content *c = NULL;
 
-	assert_int_equal(tree_read(f->tree, id_of(f, path), &data, &len), 0);
-	assert_true(len < sizeof(text));
-	memcpy(text, data, len + 1);
-	free(data);
+	assert_int_equal(tree_read(f->tree, id_of(f, path), &c), 0);
+	assert_true(c->len < sizeof(text));
+	memcpy(text, c->data, c->len + 1);
 	return text;
 }
 
@@ -645,6 +645,41 @@ static void test_refresh(void **state)
 	assert_int_equal(sim_kvm_detach(f->sim, "00000001-0000-4000-8000-000000000000"), 0);
 }
 
+/*
+ * A file is rendered once per model: opens share the text until a change
+ * (by zapfs or found by a rescan) makes a new model, and a rescan that finds
+ * nothing new keeps it.
+ */
+static void test_render_cache(void **state)
+{
+	struct fixture *f = *state;
+	_cleanup_content_ struct content *first = NULL, *again = NULL, *after = NULL;
+	_cleanup_content_ struct content *rescanned = NULL;
+	_cleanup_strbuf_ struct strbuf fresh = STRBUF_INIT;
+	uint64_t status = id_of(f, "status");
+	struct tree_attr a;
+
+	assert_int_equal(tree_read(f->tree, status, &first), 0);
+	assert_int_equal(tree_read(f->tree, status, &again), 0);
+	assert_ptr_equal(first, again);
+
+	assert_int_equal(write_text(f, "pools/host/adapters", "-5"), 2);
+	assert_int_equal(tree_read(f->tree, status, &after), 0);
+	assert_ptr_not_equal(after, first);
+	assert_int_equal(render_status(engine_read_begin(f->engine), &fresh), 0);
+	engine_read_end(f->engine);
+	assert_int_equal(after->len, fresh.len);
+	assert_memory_equal(after->data, fresh.data, fresh.len);
+	assert_int_equal(tree_getattr(f->tree, status, &a), 0);
+	assert_int_equal(a.size, fresh.len);
+	/* the old text lives on for whoever opened it before */
+	assert_true(first->len != after->len || memcmp(first->data, after->data, first->len) != 0);
+
+	assert_int_equal(tree_refresh(f->tree), 0);
+	assert_int_equal(tree_read(f->tree, status, &rescanned), 0);
+	assert_ptr_equal(rescanned, after);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -661,6 +696,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rm_r, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_invalidation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refresh, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_render_cache, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -144,6 +144,19 @@ done
 python3 -c 'import json, sys; json.load(open(sys.argv[1]))' status.json ||
 	fail "status.json is not JSON"
 
+note "a size that ls -l cached follows a change (the notifier invalidates it)"
+# Probe's files are known to the kernel from the listing alone: never looked up.
+size_is_content() { [ "$(stat -c %s "$1")" = "$(wc -c <"$1")" ]; }
+mkdir guests/Probe
+ls -l guests/Probe >/dev/null
+size=$(stat -c %s guests/Probe/mdevctl.json)
+touch guests/Probe/control_domains/0047
+wait_until 5 size_is_content guests/Probe/mdevctl.json ||
+	fail "guests/Probe/mdevctl.json: st_size $(stat -c %s guests/Probe/mdevctl.json) after a change, content $(wc -c <guests/Probe/mdevctl.json)"
+[ "$(stat -c %s guests/Probe/mdevctl.json)" != "$size" ] ||
+	fail "guests/Probe/mdevctl.json did not change with a control domain"
+rmdir guests/Probe
+
 note "one inode per queue, a link per place that shows it"
 for q in "$@"; do
 	case $q in
