@@ -319,6 +319,30 @@ static int undo_steps(struct engine *e, const struct plan *p, size_t done)
 }
 
 /*
+ * The guest whose matrix write op the kernel refused with err because a KVM
+ * guest uses it (rule 5), when that is the only reason: before 6.0, vfio_ap
+ * refuses every change to an mdev in use with EBUSY, and sysfs may not show
+ * that the guest runs (no queue status), so the rules could not tell first.
+ */
+static const struct guest *running_guest_refused(const struct model *m, const struct kop *op,
+						 int err)
+{
+	if (err != -EBUSY || model_host(m)->caps.dynamic)
+		return NULL;
+	switch (op->type) {
+	case KOP_ASSIGN_ADAPTER:
+	case KOP_UNASSIGN_ADAPTER:
+	case KOP_ASSIGN_DOMAIN:
+	case KOP_UNASSIGN_DOMAIN:
+	case KOP_ASSIGN_CONTROL_DOMAIN:
+	case KOP_UNASSIGN_CONTROL_DOMAIN:
+		return model_guest_by_uuid(m, op->uuid);
+	default:
+		return NULL;
+	}
+}
+
+/*
  * Applies p. On a failed write, undoes what was done, re-reads the kernel onto
  * before into *ret_after (NULL if that read fails), checks that the undo
  * restored the state, and returns the failing write's -errno.
@@ -327,62 +351,49 @@ static int apply_plan(struct engine *e, const struct plan *p, const struct model
 		      struct model **ret_after, struct outcome *o)
 {
 	_cleanup_model_ struct model *after = NULL;
+	const struct guest *running;
 	size_t done = 0;
 	int err = 0, undo_err, read_err;
-	char failed[512];
+	char failed[512], busy[GUEST_NAME_MAX + 128] = "";
+	enum rule rule;
 
 	if (p->n_steps == 0)
 		return 0;
-	if (e->port.ops->config_lock) {
-		err = e->port.ops->config_lock(e->port.ctx);
-		if (err < 0) {
-			char holder[EXPLAIN_TEXT_MAX / 2] = "";
-
-			/* another tool's configuration change is under way */
-			if (err == -EAGAIN || err == -ETIMEDOUT)
-				err = -EBUSY;
-			if (e->port.ops->config_lock_holder)
-				e->port.ops->config_lock_holder(e->port.ctx, holder,
-								sizeof(holder));
-			explain_set(&o->why, RULE_NONE, -err,
-				    "the AP configuration lock could not be taken%s%s",
-				    *holder ? ": " : "", holder);
-			if (err == -EBUSY)
-				explain_way_out(&o->why, "try again once that process is done");
-			return err;
-		}
-	}
 	for (; done < p->n_steps; done++) {
 		err = e->port.ops->apply(e->port.ctx, &p->steps[done].op);
 		if (err < 0)
 			break;
 	}
-	if (err >= 0) {
-		if (e->port.ops->config_unlock)
-			e->port.ops->config_unlock(e->port.ctx);
+	if (err >= 0)
 		return 0;
-	}
 
 	kop_describe(&p->steps[done].op, failed, sizeof(failed));
 	undo_err = undo_steps(e, p, done);
-	if (e->port.ops->config_unlock)
-		e->port.ops->config_unlock(e->port.ctx);
 
 	read_err = read_kernel(e, before, true, &after);
+	running = running_guest_refused(before, &p->steps[done].op, err);
+	rule = running ? RULE_RUNNING : RULE_ALL_OR_NOTHING;
+	if (running)
+		snprintf(busy, sizeof(busy),
+			 ": guest %s is in use by a KVM guest, and this kernel (before 6.0) cannot "
+			 "change a running guest's matrix",
+			 running->name);
 	if (done == 0)
-		explain_set(&o->why, RULE_ALL_OR_NOTHING, -err, "the kernel refused %s", failed);
+		explain_set(&o->why, rule, -err, "the kernel refused %s%s", failed, busy);
 	else if (undo_err >= 0 && read_err >= 0 && kernel_state_equal(before, after))
-		explain_set(&o->why, RULE_ALL_OR_NOTHING, -err,
-			    "the kernel refused %s, so the %zu write%s before it %s undone", failed,
-			    done, done == 1 ? "" : "s", done == 1 ? "was" : "were");
+		explain_set(&o->why, rule, -err,
+			    "the kernel refused %s%s, so the %zu write%s before it %s undone",
+			    failed, busy, done, done == 1 ? "" : "s", done == 1 ? "was" : "were");
 	else
-		explain_set(&o->why, RULE_ALL_OR_NOTHING, -err,
-			    "the kernel refused %s, and undoing the %zu write%s before it failed "
+		explain_set(&o->why, rule, -err,
+			    "the kernel refused %s%s, and undoing the %zu write%s before it failed "
 			    "(%s): the kernel state may differ from what was asked or what was",
-			    failed, done, done == 1 ? "" : "s",
+			    failed, busy, done, done == 1 ? "" : "s",
 			    errno_name(undo_err < 0   ? undo_err
 				       : read_err < 0 ? read_err
 						      : EIO));
+	if (running)
+		explain_way_out(&o->why, "stop the KVM guest first");
 	*ret_after = TAKE_PTR(after);
 	return err;
 }
@@ -541,18 +552,65 @@ static int run_locked(struct engine *e, const char *action, const struct intent 
 typedef int (*locked_fn)(struct engine *e, const char *action, const struct intent *intent,
 			 const char *uuid_fresh, struct outcome *o);
 
+/*
+ * Takes the AP configuration lock (s390-tools' s390apconfig.lock) for one
+ * change. It is taken before the model lock, so that waiting for another
+ * tool (chzdev, mdevctl's callout) holds up other changes only, never a
+ * reader of the tree. 0, or -errno with o->why set.
+ */
+static int config_lock_take(struct engine *e, struct outcome *o)
+{
+	char holder[EXPLAIN_TEXT_MAX / 2] = "";
+	int err;
+
+	if (!e->port.ops->config_lock)
+		return 0;
+	err = e->port.ops->config_lock(e->port.ctx);
+	if (err >= 0)
+		return 0;
+	/* another tool's configuration change is under way */
+	if (err == -EAGAIN || err == -ETIMEDOUT)
+		err = -EBUSY;
+	if (e->port.ops->config_lock_holder)
+		e->port.ops->config_lock_holder(e->port.ctx, holder, sizeof(holder));
+	explain_set(&o->why, RULE_NONE, -err, "the AP configuration lock could not be taken%s%s",
+		    *holder ? ": " : "", holder);
+	if (err == -EBUSY)
+		explain_way_out(&o->why, "try again once that process is done");
+	return err;
+}
+
+static void config_lock_drop(struct engine *e)
+{
+	if (e->port.ops->config_unlock)
+		e->port.ops->config_unlock(e->port.ctx);
+}
+
 static int run_logged(struct engine *e, const char *action, const struct intent *intent,
 		      const char *uuid_fresh, locked_fn fn, struct outcome *o)
 {
-	_cleanup_rwlock_ pthread_rwlock_t *l = rwlock_wrlock(&e->lock);
-	int err = fn(e, action, intent, uuid_fresh, o);
+	int err = config_lock_take(e, o);
 
-	if (err < 0 && !o->err) {
-		o->err = -err;
-		snprintf(o->sentence, sizeof(o->sentence), "%s%sfailed (%s)", action ? action : "",
-			 action && *action ? ": " : "", errno_name(err));
+	if (err < 0) {
+		_cleanup_rwlock_ pthread_rwlock_t *l = rwlock_wrlock(&e->lock);
+
+		outcome_refused(o, action, &o->why);
+		oplog_append(e->log, engine_now(e), o->err, o->sentence);
+		return err;
 	}
-	oplog_append(e->log, engine_now(e), o->err, o->sentence);
+	{
+		_cleanup_rwlock_ pthread_rwlock_t *l = rwlock_wrlock(&e->lock);
+
+		err = fn(e, action, intent, uuid_fresh, o);
+		if (err < 0 && !o->err) {
+			o->err = -err;
+			snprintf(o->sentence, sizeof(o->sentence), "%s%sfailed (%s)",
+				 action ? action : "", action && *action ? ": " : "",
+				 errno_name(err));
+		}
+		oplog_append(e->log, engine_now(e), o->err, o->sentence);
+	}
+	config_lock_drop(e);
 	return err;
 }
 
@@ -1055,17 +1113,16 @@ int engine_rollback(struct engine *e, const struct kop *undo, size_t n, struct o
 	*o = (struct outcome){ 0 };
 	explain_clear(&o->why);
 	{
+		bool locked =
+		    n && e->port.ops->config_lock && e->port.ops->config_lock(e->port.ctx) >= 0;
 		_cleanup_rwlock_ pthread_rwlock_t *l = rwlock_wrlock(&e->lock);
-		bool locked = false;
 
-		if (n && e->port.ops->config_lock)
-			locked = e->port.ops->config_lock(e->port.ctx) >= 0;
 		/* writes that were never made revert nothing: their errors do not count */
 		for (size_t i = 0; i < n; i++)
 			if (e->port.ops->apply(e->port.ctx, &undo[i]) < 0)
 				failed++;
-		if (locked && e->port.ops->config_unlock)
-			e->port.ops->config_unlock(e->port.ctx);
+		if (locked)
+			config_lock_drop(e);
 		err = refresh_onto(e, "roll back an operation cut short", NULL, o);
 		if (err >= 0) {
 			sentence_add(o, "; %zu of %zu write%s made", n - failed, n,

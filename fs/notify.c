@@ -53,6 +53,7 @@ static void *notifier_main(void *arg)
 {
 	struct notifier *n = arg;
 
+	pthread_setname_np(pthread_self(), "zapfs-notify"); /* for top -H and perf */
 	for (;;) {
 		_cleanup_free_ struct tree_inval *batch = NULL;
 		struct fuse_session *se;

@@ -168,6 +168,8 @@ static void *watch_main(void *arg)
 	int64_t next_rescan = period ? now_ms() + period : -1;
 	int64_t events_due = -1; /* when the recorded events are acted upon */
 
+	pthread_setname_np(pthread_self(), "zapfs-watch"); /* for top -H and perf */
+
 	for (;;) {
 		struct pollfd fds[2] = {
 			{ .fd = w->wake_fd, .events = POLLIN },

@@ -165,8 +165,9 @@ expect_try OK create guests/r/queues/05.0004
 uuid=$(cat guests/r/uuid)
 echo "$uuid" >"$SYS/simctl/attach"
 # zapfs cannot see a 5.15 guest run (no queue status): the kernel refuses,
-# and the log says so.
+# and the log says why (rule 5) and what to do.
 expect_refused EBUSY "the kernel refused assign_domain 0x47" create guests/r/domains/0047
+expect_log_has "guest r is in use by a KVM guest" "stop the KVM guest first"
 expect_refused EBUSY "the kernel refused assign_adapter 0x6" create guests/r/adapters/06
 expect_refused EBUSY "the kernel refused unassign_adapter 0x5" unlink guests/r/adapters/05
 expect_cat guests/r/matrix 05.0004

@@ -258,6 +258,40 @@ static void test_waits_for_the_holder(void **state)
 	assert_int_equal(f->applies_unlocked, 0);
 }
 
+static void *create_g1(void *arg)
+{
+	struct fixture *f = arg;
+	struct outcome o;
+	int r = engine_guest_create(f->engine, "mkdir guests/g1", "g1", NULL, &o);
+
+	outcome_done(&o);
+	return r == 0 ? NULL : arg;
+}
+
+/* A change waiting for another tool's lock holds up no reader of the tree. */
+static void test_readers_go_on_while_a_change_waits(void **state)
+{
+	struct fixture *f = *state;
+	const struct model *m;
+	void *failed;
+	pthread_t t;
+
+	start(f, -1);
+	tool_lock(f, getppid());
+	assert_int_equal(pthread_create(&t, NULL, create_g1, f), 0);
+	usleep(50 * 1000); /* the change is waiting for the lock by now */
+	m = engine_read_begin(f->engine);
+	assert_null(model_guest_by_name(m, "g1"));
+	engine_read_end(f->engine);
+	assert_int_equal(f->applies, 0);
+	atomic_store(&f->released, true);
+	unlink(f->lock_path);
+	assert_int_equal(pthread_join(t, &failed), 0);
+	assert_null(failed);
+	assert_int_equal(f->applies, 1);
+	assert_int_equal(f->applies_before_release, 0);
+}
+
 static void test_stale_lock_is_taken_over(void **state)
 {
 	struct fixture *f = *state;
@@ -282,6 +316,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_held_lock_times_out_naming_the_holder, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_waits_for_the_holder, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_readers_go_on_while_a_change_waits, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_stale_lock_is_taken_over, setup, teardown),
 	};
 
