@@ -41,7 +41,20 @@ void tree_log(struct tree *t, int err, const char *sentence)
 static int finish(struct tree *t, struct outcome *o, int r)
 {
 	announce(t, o->err, o->sentence);
-	tree_invalidate_diff(t, &o->diff);
+	tree_invalidate_diff(t, &o->diff, NULL);
+	outcome_done(o);
+	return r;
+}
+
+/* finish() of a request whose reply, if it succeeds, hands the kernel the entry parent/name. */
+static int finish_answered(struct tree *t, struct outcome *o, int r, uint64_t parent,
+			   const char *name)
+{
+	struct tree_inval answered = { .kind = TREE_INVAL_ENTRY, .parent = parent };
+
+	snprintf(answered.name, sizeof(answered.name), "%s", name);
+	announce(t, o->err, o->sentence);
+	tree_invalidate_diff(t, &o->diff, r >= 0 ? &answered : NULL);
 	outcome_done(o);
 	return r;
 }
@@ -320,7 +333,7 @@ int tree_create(struct tree *t, uint64_t parent, const char *name, struct tree_a
 	default:
 		return refuse_fixed(t, action, &p);
 	}
-	r = finish(t, &o, r);
+	r = finish_answered(t, &o, r, parent, name);
 	return r < 0 ? r : tree_lookup(t, parent, name, ret);
 }
 
@@ -339,7 +352,7 @@ int tree_mkdir(struct tree *t, uint64_t parent, const char *name, struct tree_at
 		return refuse(t, action, EPERM,
 			      "only guests/ takes new directories: mkdir guests/NAME");
 	r = engine_guest_create(t->engine, action, name, NULL, &o);
-	r = finish(t, &o, r);
+	r = finish_answered(t, &o, r, parent, name);
 	return r < 0 ? r : tree_lookup(t, parent, name, ret);
 }
 
@@ -451,7 +464,7 @@ int tree_symlink(struct tree *t, const char *target, uint64_t parent, const char
 			      "reservations/%s",
 			      name);
 	r = engine_reserve(t->engine, action, q, guest, &o);
-	r = finish(t, &o, r);
+	r = finish_answered(t, &o, r, parent, name);
 	return r < 0 ? r : tree_lookup(t, parent, name, ret);
 }
 
@@ -484,7 +497,7 @@ int tree_link(struct tree *t, uint64_t id, uint64_t new_parent, const char *new_
 		r = engine_pool_move(t->engine, action, q, p.pool, &o);
 	else
 		r = engine_queue_add(t->engine, action, p.guest, q, &o);
-	r = finish(t, &o, r);
+	r = finish_answered(t, &o, r, new_parent, new_name);
 	return r < 0 ? r : tree_getattr(t, id, ret);
 }
 
@@ -531,7 +544,7 @@ int tree_refresh(struct tree *t)
 	/* the engine logs a rescan only when it failed or something changed */
 	if (r < 0 || !model_diff_empty(&o.diff))
 		announce(t, o.err, o.sentence);
-	tree_invalidate_diff(t, &o.diff);
+	tree_invalidate_diff(t, &o.diff, NULL);
 	outcome_done(&o);
 	return r;
 }

@@ -3,7 +3,10 @@
  * What a model change makes stale in the kernel's caches: the names
  * (positive or negative dentries) and the nodes (attributes) that the
  * difference touches, and nothing else, so that long cache timeouts stay
- * exact (DESIGN §4).
+ * exact (DESIGN §4). A directory's attributes are constant but for the link
+ * counts of cards/ and guests/: a change of its entries invalidates those
+ * entries, not the directory, whose stale attributes would cost a GETATTR on
+ * every path walked through it.
  */
 #include "core/tree.h"
 
@@ -50,6 +53,20 @@ static void add_inode(struct inval_list *l, uint64_t id)
 	add(l, TREE_INVAL_INODE, 0, id, NULL);
 }
 
+static void drop_entry(struct inval_list *l, uint64_t parent, const char *name)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < l->n; i++) {
+		const struct tree_inval *item = &l->items[i];
+
+		if (item->kind != TREE_INVAL_ENTRY || item->parent != parent ||
+		    strcmp(item->name, name) != 0)
+			l->items[kept++] = *item;
+	}
+	l->n = kept;
+}
+
 /* Changed cards: their directories, attributes, and their queues' files (card type, mode). */
 static void invalidate_cards(struct inval_list *l, const struct model *m, const struct idset *cards)
 {
@@ -88,10 +105,6 @@ static void invalidate_apqns(struct inval_list *l, const struct apqn_set *apqns)
 		for (size_t i = 0; i < ARRAY_SIZE(dirs); i++)
 			add_entry(l, fixed_id(dirs[i]), name);
 	}
-	if (apqn_set_empty(apqns))
-		return;
-	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++)
-		add_inode(l, fixed_id(dirs[i]));
 }
 
 /* The id files of one part that differ between what the kernel may hold and g. */
@@ -155,9 +168,6 @@ static void invalidate_live_guest(struct tree *t, struct inval_list *l, const st
 			add_entry(l, guests, s->name);
 		add_entry(l, guests, g->name);
 	}
-	add_inode(l, guest_id(s->slot));
-	for (unsigned i = 0; i < _SUBDIR_MAX; i++)
-		add_inode(l, guest_subdir_id(s->slot, i));
 	for (unsigned i = 0; i < _GUEST_FILE_MAX; i++)
 		add_inode(l, guest_file_id(s->slot, i));
 	invalidate_part(l, s->slot, PART_ADAPTER, &s->adapters, &g->adapters);
@@ -206,7 +216,17 @@ static void invalidate_guest_files(struct tree *t, const struct model *m, struct
 	}
 }
 
-void tree_invalidate_diff(struct tree *t, const struct model_diff *d)
+/* Whether guests/ may have a new link count: a guest appeared or vanished. */
+static bool guest_count_changed(const struct model_diff *d)
+{
+	for (size_t i = 0; i < d->n_guests; i++)
+		if (d->guests[i].kind != GUEST_CHANGED)
+			return true;
+	return false;
+}
+
+void tree_invalidate_diff(struct tree *t, const struct model_diff *d,
+			  const struct tree_inval *answered)
 {
 	struct inval_list l = { 0 };
 	const struct model *m;
@@ -230,9 +250,11 @@ void tree_invalidate_diff(struct tree *t, const struct model_diff *d)
 		else
 			invalidate_gone_guest(t, m, &l, d->guests[i].name);
 	}
-	if (d->n_guests)
+	if (guest_count_changed(d))
 		add_inode(&l, fixed_id(NODE_GUESTS));
 	engine_read_end(t->engine);
+	if (answered)
+		drop_entry(&l, answered->parent, answered->name);
 
 	if (t->hooks.invalidate && l.n)
 		t->hooks.invalidate(t->hooks.ctx, l.items, l.n);

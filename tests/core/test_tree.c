@@ -581,10 +581,11 @@ static void test_invalidation(void **state)
 	assert_false(has_entry_inval(f, "pools/host", "05.0004"));
 	assert_false(has_entry_inval(f, "queues", "06.00ff"));
 
-	/* a new guest: its name (a missing name may be cached) */
+	/* a new guest: the mkdir's reply hands the kernel its name; guests/ gains a link */
 	f->n_invals = 0;
 	assert_int_equal(mkdir_guest(f, "g1"), 0);
-	assert_true(has_entry_inval(f, "guests", "g1"));
+	assert_false(has_entry_inval(f, "guests", "g1"));
+	assert_true(has_inval(f, TREE_INVAL_INODE, 0, id_of(f, "guests"), NULL));
 	g1 = id_of(f, "guests/g1");
 	g1_adapters = id_of(f, "guests/g1/adapters");
 	g1_queues = id_of(f, "guests/g1/queues");
@@ -593,12 +594,17 @@ static void test_invalidation(void **state)
 	assert_int_equal(create(f, "guests/g1/domains", "0047"), 0);
 	f->n_invals = 0;
 	assert_int_equal(create(f, "guests/g1/adapters", "05"), 0);
-	assert_true(has_inval(f, TREE_INVAL_ENTRY, g1_adapters, 0, "05"));
+	assert_false(has_inval(f, TREE_INVAL_ENTRY, g1_adapters, 0, "05")); /* the reply's */
 	assert_true(has_inval(f, TREE_INVAL_ENTRY, g1_queues, 0, "05.0047"));
 	assert_true(has_entry_inval(f, "reservations", "05.0047"));
 	assert_true(has_inval(f, TREE_INVAL_INODE, 0, id_of(f, "guests/g1/matrix"), NULL));
 	assert_false(has_inval(f, TREE_INVAL_ENTRY, g1_queues, 0, "06.0047"));
 	assert_false(has_inval(f, TREE_INVAL_ENTRY, g1_adapters, 0, "06"));
+	/* directories keep their attributes: a path walk through them needs no GETATTR */
+	assert_false(has_inval(f, TREE_INVAL_INODE, 0, g1, NULL));
+	assert_false(has_inval(f, TREE_INVAL_INODE, 0, g1_adapters, NULL));
+	assert_false(has_inval(f, TREE_INVAL_INODE, 0, id_of(f, "guests"), NULL));
+	assert_false(has_inval(f, TREE_INVAL_INODE, 0, id_of(f, "queues"), NULL));
 
 	/* a rename: both names; the ids stay */
 	f->n_invals = 0;
