@@ -5,11 +5,12 @@
  *
  * Caching: entries, attributes and missing names are cached by the kernel
  * for ZAPFS_CACHE_TIMEOUT seconds, and the tree's invalidations (sent by the
- * notifier) keep them exact. Regular files are opened with direct_io: a
- * generated file is rendered into a snapshot at open, served at any offset
- * and freed at release, so each open sees one consistent content; its
- * st_size is that of the content at the last getattr (exact, invalidated
- * with every change).
+ * notifier) keep them exact; the notifier only speaks of nodes the kernel
+ * holds (lookups). Regular files are opened with direct_io: an open takes a
+ * reference to the file's text as the model is at open (rendered once per
+ * model and shared), serves it at any offset and drops it at release, so
+ * each open sees one consistent content; its st_size is that of the content
+ * at the last getattr (exact, invalidated with every change).
  */
 #pragma once
 
