@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/cleanup.h"
@@ -31,9 +32,8 @@ struct written_set {
 
 struct persist {
 	struct state_store *store;
-	int dirfd; /* the state directory, for the journal */
-	state_write_hook_fn hook;
-	void *hook_userdata;
+	int dirfd;	     /* the state directory */
+	int journal_fd;	     /* its journal, kept open: empty when no change is under way */
 	struct kop *pending; /* the journal a crash left, to replay */
 	size_t n_pending;
 	persist_report_fn report;
@@ -316,23 +316,26 @@ static int load_journal(struct persist *p)
 
 bool persist_pending(const struct persist *p, const struct kop **ret_ops, size_t *ret_n)
 {
+	struct stat st;
+
 	*ret_ops = p->pending;
 	*ret_n = p->n_pending;
-	return faccessat(p->dirfd, JOURNAL_FILE, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+	return fstat(p->journal_fd, &st) == 0 && st.st_size > 0;
 }
 
 /*
- * The journal guards against the daemon dying while the kernel lives on: it
- * is written and removed without fsync (STATE_WRITE_NO_SYNC). A journal that
- * outlives a power cut meets a fresh kernel: its writes to mdevs find none,
- * and the reconciliation that follows restores the saved masks over its
- * mask writes.
+ * The journal guards against the daemon dying while the kernel lives on. It
+ * is one file, kept open, holding the record of the change under way or
+ * nothing: a change costs a write and two truncations, no directory update
+ * and no fsync. A kill cannot tear the record (one small write), and a
+ * record cut short would only revert to the state the kernel is still in.
+ * A journal that outlives a power cut meets a fresh kernel: its writes to
+ * mdevs find none, and the reconciliation that follows restores the saved
+ * masks over its mask writes.
  */
-static int journal_remove(struct persist *p)
+static int journal_clear(struct persist *p)
 {
-	if (unlinkat(p->dirfd, JOURNAL_FILE, 0) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	return 0;
+	return ftruncate(p->journal_fd, 0) < 0 ? -errno : 0;
 }
 
 int persist_pending_done(struct persist *p)
@@ -340,18 +343,32 @@ int persist_pending_done(struct persist *p)
 	free(p->pending);
 	p->pending = NULL;
 	p->n_pending = 0;
-	return journal_remove(p);
+	return journal_clear(p);
 }
 
 static int persist_begin(void *ctx, const struct kop *undo, size_t n)
 {
 	struct persist *p = ctx;
 	_cleanup_free_ char *text = NULL;
+	size_t len, done = 0;
 	int err = journal_format(undo, n, &text);
 
-	return err < 0 ? err
-		       : state_write_atomic(p->dirfd, JOURNAL_FILE, text, strlen(text),
-					    STATE_WRITE_NO_SYNC, p->hook, p->hook_userdata);
+	if (err < 0)
+		return err;
+	err = journal_clear(p);
+	if (err < 0)
+		return err;
+	len = strlen(text);
+	while (done < len) {
+		ssize_t w = pwrite(p->journal_fd, text + done, len - done, (off_t) done);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? -errno : -EIO;
+		done += (size_t) w;
+	}
+	return 0;
 }
 
 static void persist_end(void *ctx)
@@ -359,7 +376,7 @@ static void persist_end(void *ctx)
 	struct persist *p = ctx;
 
 	/* a journal left behind only replays writes that revert nothing: no harm */
-	journal_remove(p);
+	journal_clear(p);
 }
 
 int persist_open(const char *dir, persist_report_fn report_fn, void *ctx, struct persist **ret)
@@ -374,6 +391,7 @@ int persist_open(const char *dir, persist_report_fn report_fn, void *ctx, struct
 	p->report = report_fn;
 	p->report_ctx = ctx;
 	p->dirfd = -1;
+	p->journal_fd = -1;
 	err = state_store_open(dir, &p->store);
 	if (err < 0)
 		return err;
@@ -387,6 +405,12 @@ int persist_open(const char *dir, persist_report_fn report_fn, void *ctx, struct
 	}
 	if (err >= 0)
 		err = load_journal(p);
+	if (err >= 0) {
+		p->journal_fd =
+		    openat(p->dirfd, JOURNAL_FILE, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+		if (p->journal_fd < 0)
+			err = -errno;
+	}
 	if (err < 0) {
 		persist_free(TAKE_PTR(p));
 		return err;
@@ -402,6 +426,8 @@ struct persist *persist_free(struct persist *p)
 	state_store_free(p->store);
 	if (p->dirfd >= 0)
 		close(p->dirfd);
+	if (p->journal_fd >= 0)
+		close(p->journal_fd);
 	free(p->pending);
 	model_free(p->saved);
 	written_clear(&p->guest_files);
@@ -468,8 +494,6 @@ void persist_set_mirror(struct persist *p, const struct persist_mirror *mirror)
 
 void persist_set_write_hook(struct persist *p, state_write_hook_fn hook, void *userdata)
 {
-	p->hook = hook;
-	p->hook_userdata = userdata;
 	state_store_set_write_hook(p->store, hook, userdata);
 }
 

@@ -67,7 +67,7 @@ static int run_hook(state_write_hook_fn hook, enum state_write_step step, const 
 	return hook ? hook(step, name, userdata) : 0;
 }
 
-int state_write_atomic(int dirfd, const char *name, const void *data, size_t len, unsigned flags,
+int state_write_atomic(int dirfd, const char *name, const void *data, size_t len,
 		       state_write_hook_fn hook, void *userdata)
 {
 	static unsigned counter;
@@ -102,7 +102,7 @@ int state_write_atomic(int dirfd, const char *name, const void *data, size_t len
 	r = run_hook(hook, STATE_WRITE_WRITTEN, name, userdata);
 	if (r < 0)
 		goto fail;
-	if (!(flags & STATE_WRITE_NO_SYNC) && fsync(fd) < 0) {
+	if (fsync(fd) < 0) {
 		r = -errno;
 		goto fail;
 	}
@@ -117,7 +117,7 @@ int state_write_atomic(int dirfd, const char *name, const void *data, size_t len
 	if (r < 0)
 		return r;
 	/* The rename is durable only once the directory is. */
-	if (!(flags & STATE_WRITE_NO_SYNC) && fsync(dirfd) < 0)
+	if (fsync(dirfd) < 0)
 		return -errno;
 	return 0;
 
@@ -513,7 +513,7 @@ int state_store_load(struct state_store *store, struct state *ret, state_problem
 static int store_write(struct state_store *store, int dirfd, const char *name, const char *text,
 		       size_t len)
 {
-	return state_write_atomic(dirfd, name, text, len, 0, store->hook, store->hook_userdata);
+	return state_write_atomic(dirfd, name, text, len, store->hook, store->hook_userdata);
 }
 
 int state_store_save_guest(struct state_store *store, const struct state_guest *g)

@@ -119,23 +119,12 @@ enum state_write_step {
  */
 typedef int (*state_write_hook_fn)(enum state_write_step step, const char *name, void *userdata);
 
-/* state_write_atomic() flags */
-enum {
-	/*
-	 * No fsync: the file need only survive the daemon, not the machine
-	 * (the journal of kernel writes, which a reboot makes moot: the
-	 * kernel's AP configuration does not survive one either).
-	 */
-	STATE_WRITE_NO_SYNC = 1 << 0,
-};
-
 /*
  * Replaces the file name in the directory dirfd with data, atomically:
  * temp file ".<name>.tmp-<pid>-<n>" in the same directory, write, fsync,
- * rename over name, fsync of the directory (no fsync with
- * STATE_WRITE_NO_SYNC). hook may be NULL.
+ * rename over name, fsync of the directory. hook may be NULL.
  */
-int state_write_atomic(int dirfd, const char *name, const void *data, size_t len, unsigned flags,
+int state_write_atomic(int dirfd, const char *name, const void *data, size_t len,
 		       state_write_hook_fn hook, void *userdata);
 
 /* ---- the state directory ---- */

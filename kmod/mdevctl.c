@@ -434,7 +434,7 @@ int mdevctl_save(const char *dir, const char *uuid, const char *text, size_t len
 	if (!is_uuid(uuid))
 		return -EINVAL;
 	r = open_matrix_dir(dir, &fd);
-	return r < 0 ? r : state_write_atomic(fd, uuid, text, len, 0, NULL, NULL);
+	return r < 0 ? r : state_write_atomic(fd, uuid, text, len, NULL, NULL);
 }
 
 int mdevctl_remove(const char *dir, const char *uuid)

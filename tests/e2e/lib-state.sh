@@ -211,7 +211,7 @@ $got"
 		printf '%s %s ' "$k" "$(expand_ids "$v")"
 	done)
 	[ "$want " = "$got" ] || fail "the state's masks differ from the tree: '$want' vs '$got'"
-	[ ! -e "$STATE/pending" ] || fail "a journal is left in the state directory"
+	[ ! -s "$STATE/pending" ] || fail "a journal is left in the state directory"
 }
 
 # expect_log_has_line TEXT: some line of `log` contains TEXT.
