@@ -16,6 +16,13 @@
 #define DEFAULT_LOG_CAPACITY 256
 
 struct engine {
+	/*
+	 * One change at a time, and no refresh while one is under way: a change
+	 * decides under the model's write lock, writes the kernel with no model
+	 * lock (a remove may wait for its guest), then commits under it again.
+	 * Lock order: change_lock, the AP configuration lock, lock.
+	 */
+	pthread_mutex_t change_lock;
 	pthread_rwlock_t lock;
 	struct kernel_port port;
 	uuid_source_fn uuid_source;
@@ -436,15 +443,40 @@ static int journal_begin(struct engine *e, const struct plan *p, struct outcome 
 	return 1;
 }
 
+/* What a change decided under the model lock, to carry out without it. */
+struct decision {
+	struct intent own;   /* whose own part (names, reservations) commits with the writes */
+	struct model *fresh; /* the kernel state the decision rests on */
+	struct verdict *v;
+	struct plan plan;
+};
+
+static void decision_done(struct decision *d)
+{
+	model_free(d->fresh);
+	free(d->v);
+	plan_done(&d->plan);
+	*d = (struct decision){ 0 };
+}
+
+static int commit_locked(struct engine *e, struct model *next, struct outcome *o)
+{
+	_cleanup_rwlock_ pthread_rwlock_t *l = rwlock_wrlock(&e->lock);
+
+	return commit_model(e, next, o);
+}
+
 /*
- * Runs plan p (emptied) of the allowed verdict v on *fresh (taken), then
- * commits the kernel's new state with zapfs's own part of intent.
+ * Runs the plan of decision d (emptied) on its fresh model (taken), then
+ * commits the kernel's new state with zapfs's own part of the intent.
+ * Called without the model lock.
  */
-static int apply_and_commit(struct engine *e, const char *action, const struct intent *intent,
-			    const struct verdict *v, struct model **fresh, struct plan *p,
+static int apply_and_commit(struct engine *e, const char *action, struct decision *d,
 			    struct outcome *o)
 {
-	_cleanup_model_ struct model *before = TAKE_PTR(*fresh);
+	_cleanup_model_ struct model *before = TAKE_PTR(d->fresh);
+	const struct verdict *v = d->v;
+	struct plan *p = &d->plan;
 	_cleanup_model_ struct model *own = NULL;
 	_cleanup_model_ struct model *after = NULL;
 	int err;
@@ -459,7 +491,7 @@ static int apply_and_commit(struct engine *e, const char *action, const struct i
 	if (err < 0) {
 		outcome_refused(o, action, &o->why);
 		if (after)
-			commit_model(e, TAKE_PTR(after), o);
+			commit_locked(e, TAKE_PTR(after), o);
 		return err;
 	}
 
@@ -477,34 +509,32 @@ static int apply_and_commit(struct engine *e, const char *action, const struct i
 
 	err = model_clone(before, &own);
 	if (err >= 0)
-		err = apply_own_state(own, intent, v);
+		err = apply_own_state(own, &d->own, v);
 	if (err >= 0)
 		err = read_kernel(e, own, true, &after);
 	if (err < 0) {
 		/* the kernel did it; the model catches up at the next refresh */
 		sentence_add(o, "; the model could not be updated (%s)", errno_name(err));
-		commit_model(e, TAKE_PTR(before), o);
+		commit_locked(e, TAKE_PTR(before), o);
 		return 0;
 	}
-	commit_model(e, TAKE_PTR(after), o);
+	commit_locked(e, TAKE_PTR(after), o);
 	return 0;
 }
 
 /* apply_and_commit() inside a journal: the operation ends done or undone, even across a crash. */
-static int apply_verdict(struct engine *e, const char *action, const struct intent *intent,
-			 const struct verdict *v, struct model **fresh, struct plan *p,
+static int apply_verdict(struct engine *e, const char *action, struct decision *d,
 			 struct outcome *o)
 {
-	int journal = journal_begin(e, p, o);
+	int journal = journal_begin(e, &d->plan, o);
 	int err;
 
 	if (journal < 0) {
-		plan_done(p);
 		if (o->why.err)
 			outcome_refused(o, action, &o->why);
 		return journal;
 	}
-	err = apply_and_commit(e, action, intent, v, fresh, p, o);
+	err = apply_and_commit(e, action, d, o);
 	if (journal > 0 && e->store.end)
 		e->store.end(e->store.ctx);
 	return err;
@@ -522,35 +552,31 @@ static int read_fresh(struct engine *e, const char *action, struct outcome *o, s
 	return err;
 }
 
-static int run_locked(struct engine *e, const char *action, const struct intent *intent,
-		      const char *uuid_fresh, struct outcome *o)
+/* Rules and plan for intent on the kernel as it is now; a refusal is committed and explained. */
+static int decide_change(struct engine *e, const char *action, const struct intent *intent,
+			 const char *uuid_fresh, struct outcome *o, struct decision *d)
 {
-	_cleanup_model_ struct model *fresh = NULL;
-	_cleanup_free_ struct verdict *v = NULL;
-	struct plan p = { 0 };
 	int err;
 
-	err = read_fresh(e, action, o, &fresh);
+	err = read_fresh(e, action, o, &d->fresh);
 	if (err < 0)
 		return err;
-	v = calloc(1, sizeof(*v));
-	if (!v)
+	d->v = calloc(1, sizeof(*d->v));
+	if (!d->v)
 		return -ENOMEM;
-	err = rules_check(fresh, intent, uuid_fresh, v);
+	err = rules_check(d->fresh, intent, uuid_fresh, d->v);
 	if (err < 0) {
-		outcome_refused(o, action, &v->why);
-		commit_model(e, TAKE_PTR(fresh), o);
+		outcome_refused(o, action, &d->v->why);
+		commit_model(e, TAKE_PTR(d->fresh), o);
 		return err;
 	}
-	err = plan_build(fresh, intent, v, &p);
-	if (err < 0)
-		return err;
-	return apply_verdict(e, action, intent, v, &fresh, &p, o);
+	d->own = *intent;
+	return plan_build(d->fresh, intent, d->v, &d->plan);
 }
 
-/* One operation under the write lock: fn decides and writes, and its outcome is logged. */
-typedef int (*locked_fn)(struct engine *e, const char *action, const struct intent *intent,
-			 const char *uuid_fresh, struct outcome *o);
+/* Decides a change under the write lock: fills d, or refuses (o says why). */
+typedef int (*decide_fn)(struct engine *e, const char *action, const struct intent *intent,
+			 const char *uuid_fresh, struct outcome *o, struct decision *d);
 
 /*
  * Takes the AP configuration lock (s390-tools' s390apconfig.lock) for one
@@ -586,31 +612,37 @@ static void config_lock_drop(struct engine *e)
 		e->port.ops->config_unlock(e->port.ctx);
 }
 
+/* One change: decided, written and committed (see change_lock), and its outcome logged. */
 static int run_logged(struct engine *e, const char *action, const struct intent *intent,
-		      const char *uuid_fresh, locked_fn fn, struct outcome *o)
+		      const char *uuid_fresh, decide_fn decide, struct outcome *o)
 {
+	_cleanup_mutex_ pthread_mutex_t *c = mutex_lock(&e->change_lock);
+	struct decision d = { 0 };
 	int err = config_lock_take(e, o);
 
 	if (err < 0) {
-		_cleanup_rwlock_ pthread_rwlock_t *l = rwlock_wrlock(&e->lock);
-
 		outcome_refused(o, action, &o->why);
-		oplog_append(e->log, engine_now(e), o->err, o->sentence);
-		return err;
+	} else {
+		{
+			_cleanup_rwlock_ pthread_rwlock_t *l = rwlock_wrlock(&e->lock);
+
+			err = decide(e, action, intent, uuid_fresh, o, &d);
+		}
+		if (err >= 0)
+			err = apply_verdict(e, action, &d, o);
+		decision_done(&d);
+		config_lock_drop(e);
+	}
+	if (err < 0 && !o->err) {
+		o->err = -err;
+		snprintf(o->sentence, sizeof(o->sentence), "%s%sfailed (%s)", action ? action : "",
+			 action && *action ? ": " : "", errno_name(err));
 	}
 	{
 		_cleanup_rwlock_ pthread_rwlock_t *l = rwlock_wrlock(&e->lock);
 
-		err = fn(e, action, intent, uuid_fresh, o);
-		if (err < 0 && !o->err) {
-			o->err = -err;
-			snprintf(o->sentence, sizeof(o->sentence), "%s%sfailed (%s)",
-				 action ? action : "", action && *action ? ": " : "",
-				 errno_name(err));
-		}
 		oplog_append(e->log, engine_now(e), o->err, o->sentence);
 	}
-	config_lock_drop(e);
 	return err;
 }
 
@@ -648,7 +680,7 @@ int engine_run(struct engine *e, const char *action, const struct intent *intent
 			return err;
 		}
 	}
-	err = run_logged(e, action, intent, uuid[0] ? uuid : NULL, run_locked, o);
+	err = run_logged(e, action, intent, uuid[0] ? uuid : NULL, decide_change, o);
 	if (scratch)
 		outcome_done(scratch);
 	return err;
@@ -789,6 +821,7 @@ int engine_refresh(struct engine *e, struct outcome *ret)
 	*o = (struct outcome){ 0 };
 	explain_clear(&o->why);
 	{
+		_cleanup_mutex_ pthread_mutex_t *c = mutex_lock(&e->change_lock);
 		_cleanup_rwlock_ pthread_rwlock_t *l = rwlock_wrlock(&e->lock);
 
 		err = refresh_onto(e, "rescan", NULL, o);
@@ -809,6 +842,7 @@ int engine_restore(struct engine *e, const struct model *saved, struct outcome *
 	*o = (struct outcome){ 0 };
 	explain_clear(&o->why);
 	{
+		_cleanup_mutex_ pthread_mutex_t *c = mutex_lock(&e->change_lock);
 		_cleanup_rwlock_ pthread_rwlock_t *l = rwlock_wrlock(&e->lock);
 
 		err = model_clone(e->model, &base);
@@ -944,22 +978,21 @@ static int plan_recreate(struct model *scratch, const struct guest *saved, struc
 }
 
 /* The verdict of re-creating guest name on fresh, and its plan. */
-static int recreate_locked(struct engine *e, const char *action, const struct intent *intent,
-			   const char *uuid_fresh, struct outcome *o)
+static int decide_recreate(struct engine *e, const char *action, const struct intent *intent,
+			   const char *uuid_fresh, struct outcome *o, struct decision *d)
 {
-	_cleanup_model_ struct model *fresh = NULL;
 	_cleanup_model_ struct model *scratch = NULL;
-	_cleanup_free_ struct verdict *v = NULL;
-	struct intent own = { .type = INTENT_ASSIGN, .guest = intent->guest };
+	struct model *fresh;
+	struct verdict *v;
 	const struct guest *g;
 	struct guest saved;
-	struct plan p = { 0 };
 	int err;
 
-	err = read_fresh(e, action, o, &fresh);
+	err = read_fresh(e, action, o, &d->fresh);
 	if (err < 0)
 		return err;
-	v = calloc(1, sizeof(*v));
+	fresh = d->fresh;
+	v = d->v = calloc(1, sizeof(*d->v));
 	if (!v)
 		return -ENOMEM;
 	explain_clear(&v->why);
@@ -976,7 +1009,7 @@ static int recreate_locked(struct engine *e, const char *action, const struct in
 		saved = *g;
 		err = model_clone(fresh, &scratch);
 		if (err >= 0)
-			err = plan_recreate(scratch, &saved, v, &p);
+			err = plan_recreate(scratch, &saved, v, &d->plan);
 		if (err >= 0) {
 			/* what the assignments reserve: the whole matrix, for this guest */
 			*v = (struct verdict){ .target = saved };
@@ -987,10 +1020,11 @@ static int recreate_locked(struct engine *e, const char *action, const struct in
 		if (!v->why.err)
 			return err;
 		outcome_refused(o, action, &v->why);
-		commit_model(e, TAKE_PTR(fresh), o);
+		commit_model(e, TAKE_PTR(d->fresh), o);
 		return err;
 	}
-	return apply_verdict(e, action, &own, v, &fresh, &p, o);
+	d->own = (struct intent){ .type = INTENT_ASSIGN, .guest = intent->guest };
+	return 0;
 }
 
 int engine_guest_recreate(struct engine *e, const char *action, const char *name,
@@ -1003,7 +1037,7 @@ int engine_guest_recreate(struct engine *e, const char *action, const char *name
 
 	if (!o)
 		return -ENOMEM;
-	err = run_logged(e, action, &in, NULL, recreate_locked, o);
+	err = run_logged(e, action, &in, NULL, decide_recreate, o);
 	if (scratch)
 		outcome_done(scratch);
 	return err;
@@ -1113,6 +1147,7 @@ int engine_rollback(struct engine *e, const struct kop *undo, size_t n, struct o
 	*o = (struct outcome){ 0 };
 	explain_clear(&o->why);
 	{
+		_cleanup_mutex_ pthread_mutex_t *c = mutex_lock(&e->change_lock);
 		bool locked =
 		    n && e->port.ops->config_lock && e->port.ops->config_lock(e->port.ctx) >= 0;
 		_cleanup_rwlock_ pthread_rwlock_t *l = rwlock_wrlock(&e->lock);
@@ -1169,6 +1204,7 @@ int engine_new(const struct engine_config *cfg, struct engine **ret)
 		model_free(e->model);
 		return err;
 	}
+	pthread_mutex_init(&e->change_lock, NULL);
 	pthread_rwlock_init(&e->lock, NULL);
 	err = engine_refresh(e, &o);
 	outcome_done(&o);
@@ -1185,6 +1221,7 @@ struct engine *engine_free(struct engine *e)
 	if (!e)
 		return NULL;
 	pthread_rwlock_destroy(&e->lock);
+	pthread_mutex_destroy(&e->change_lock);
 	model_free(e->model);
 	oplog_free(e->log);
 	free(e);

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The engine: the one place where intents meet the kernel. Each entry point
- * takes the model lock for writing, re-reads the kernel state the decision
- * depends on (DESIGN §2 rule 8), checks the rules, plans, applies the kernel
- * writes one by one, undoes the ones already made if a later write fails
- * (rule 7), commits the new model, appends a line to the operation log and
- * hands back an outcome.
+ * The engine: the one place where intents meet the kernel. Changes run one
+ * at a time, under the AP configuration lock. Each one re-reads the kernel
+ * state the decision depends on (DESIGN §2 rule 8) and checks the rules and
+ * plans under the model's write lock; applies the kernel writes one by one
+ * without it (a write may wait: a remove waits for its KVM guest), undoing
+ * the ones already made if a later write fails (rule 7); then commits the new
+ * model under the write lock again, appends a line to the operation log and
+ * hands back an outcome. Refreshes wait for a change under way, so nobody
+ * commits a half-applied plan.
  *
  * Readers (the FUSE front end) take a read-locked view with
  * engine_read_begin()/engine_read_end() and must not keep pointers into the

@@ -109,6 +109,24 @@ else
 	wait_for_content guests/g1/state running "$RESCAN_DEADLINE_S"
 	echo "$uuid" >"$SYS/simctl/detach"
 	wait_for_content guests/g1/state active "$RESCAN_DEADLINE_S"
+
+	note "a remove that waits for its KVM guest holds up no reader"
+	# With no queue, sysfs cannot show the guest run: the kernel's remove
+	# waits until the guest lets go, as on a real host.
+	expect_try OK mkdir guests/idle
+	uuid=$(cat guests/idle/uuid)
+	echo "$uuid" >"$SYS/simctl/attach"
+	rmdir guests/idle &
+	rmdir_pid=$!
+	sleep 0.3
+	kill -0 "$rmdir_pid" 2>/dev/null || fail "rmdir of a guest in use did not wait"
+	# (guests/ itself stays locked by the kernel for the rmdir: other paths are read)
+	timeout 5 cat status >/dev/null || fail "cat status waited for a blocked remove"
+	timeout 5 cat guests/g1/matrix >/dev/null || fail "cat guests/g1/matrix waited for a blocked remove"
+	timeout 5 ls pools/host >/dev/null || fail "ls pools/host waited for a blocked remove"
+	echo "$uuid" >"$SYS/simctl/detach"
+	wait "$rmdir_pid" || fail "rmdir guests/idle failed once its guest let go"
+	expect_ls guests g1 g2
 fi
 
 note "back to the host while a removed guest's reservation stands (EBUSY)"
