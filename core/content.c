@@ -7,8 +7,10 @@ struct content *content_from_strbuf(struct strbuf *sb)
 {
 	struct content *c = malloc(sizeof(*c));
 
-	if (!c)
+	if (!c) {
+		strbuf_done(sb);
 		return NULL;
+	}
 	c->len = sb->len;
 	c->data = strbuf_take(sb);
 	if (!c->data) {

@@ -16,7 +16,8 @@ struct content {
 	char *data; /* NUL-terminated; len excludes the NUL */
 };
 
-/* The text of sb, taken over (sb is left empty), with one reference. NULL on -ENOMEM. */
+/* The text of sb, taken over (sb is left empty, even on failure), with one reference. NULL on
+ * -ENOMEM. */
 struct content *content_from_strbuf(struct strbuf *sb);
 
 /* Another reference to c (which may be NULL). */

@@ -334,19 +334,9 @@ static int undo_steps(struct engine *e, const struct plan *p, size_t done)
 static const struct guest *running_guest_refused(const struct model *m, const struct kop *op,
 						 int err)
 {
-	if (err != -EBUSY || model_host(m)->caps.dynamic)
+	if (err != -EBUSY || model_host(m)->caps.dynamic || !kop_is_id_write(op->type))
 		return NULL;
-	switch (op->type) {
-	case KOP_ASSIGN_ADAPTER:
-	case KOP_UNASSIGN_ADAPTER:
-	case KOP_ASSIGN_DOMAIN:
-	case KOP_UNASSIGN_DOMAIN:
-	case KOP_ASSIGN_CONTROL_DOMAIN:
-	case KOP_UNASSIGN_CONTROL_DOMAIN:
-		return model_guest_by_uuid(m, op->uuid);
-	default:
-		return NULL;
-	}
+	return model_guest_by_uuid(m, op->uuid);
 }
 
 /*

@@ -272,30 +272,41 @@ const char *kop_name(enum kop_type type)
 	return (unsigned) type < _KOP_TYPE_MAX ? names[type] : "?";
 }
 
-int kop_describe(const struct kop *op, char *buf, size_t size)
+bool kop_is_id_write(enum kop_type type)
 {
-	char a[IDSET_RANGES_SIZE], b[IDSET_RANGES_SIZE], c[IDSET_RANGES_SIZE];
-	int n = -EINVAL;
-
-	switch (op->type) {
-	case KOP_MDEV_CREATE:
-		n = snprintf(buf, size, "create mdev %s", op->uuid);
-		break;
-	case KOP_MDEV_REMOVE:
-		n = snprintf(buf, size, "remove mdev %s", op->uuid);
-		break;
+	switch (type) {
 	case KOP_ASSIGN_ADAPTER:
 	case KOP_UNASSIGN_ADAPTER:
 	case KOP_ASSIGN_DOMAIN:
 	case KOP_UNASSIGN_DOMAIN:
 	case KOP_ASSIGN_CONTROL_DOMAIN:
 	case KOP_UNASSIGN_CONTROL_DOMAIN:
+		return true;
+	default:
+		return false;
+	}
+}
+
+int kop_describe(const struct kop *op, char *buf, size_t size)
+{
+	char a[IDSET_RANGES_SIZE], b[IDSET_RANGES_SIZE], c[IDSET_RANGES_SIZE];
+	int n = -EINVAL;
+
+	if (kop_is_id_write(op->type)) {
 		n = snprintf(buf, size, "%s 0x%x %s %s", kop_name(op->type), op->id,
 			     op->type == KOP_ASSIGN_ADAPTER || op->type == KOP_ASSIGN_DOMAIN ||
 				     op->type == KOP_ASSIGN_CONTROL_DOMAIN
 				 ? "to"
 				 : "from",
 			     op->uuid);
+		return n < 0 ? -EINVAL : n;
+	}
+	switch (op->type) {
+	case KOP_MDEV_CREATE:
+		n = snprintf(buf, size, "create mdev %s", op->uuid);
+		break;
+	case KOP_MDEV_REMOVE:
+		n = snprintf(buf, size, "remove mdev %s", op->uuid);
 		break;
 	case KOP_AP_CONFIG:
 		idset_format_ranges(&op->apm, a, sizeof(a));
@@ -313,7 +324,7 @@ int kop_describe(const struct kop *op, char *buf, size_t size)
 			     op->type == KOP_APMASK_EDIT ? "apmask" : "aqmask", a,
 			     a[0] && b[0] ? "," : "", b);
 		break;
-	case _KOP_TYPE_MAX:
+	default:
 		break;
 	}
 	if (n < 0 && size)

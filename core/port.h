@@ -148,5 +148,9 @@ struct kernel_port {
  */
 const char *kop_name(enum kop_type type);
 
+/* Whether type is one id's assign or unassign to an mdev (assign_adapter ...
+ * unassign_control_domain). */
+bool kop_is_id_write(enum kop_type type);
+
 /* A short human form of an operation for the log: "assign_domain 0x47 to 8b0f...". */
 int kop_describe(const struct kop *op, char *buf, size_t size);

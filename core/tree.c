@@ -392,6 +392,22 @@ static int node_shape(struct tree *t, const struct model *m, const struct node *
 	}
 }
 
+/* out, rendered with result r, as content (*ret); out is freed either way. */
+static int content_take(struct strbuf *out, int r, struct content **ret)
+{
+	struct content *c;
+
+	if (r < 0) {
+		strbuf_done(out);
+		return r;
+	}
+	c = content_from_strbuf(out);
+	if (!c)
+		return -ENOMEM;
+	*ret = c;
+	return 0;
+}
+
 /*
  * Node id's content in m, with a reference: rendered once per model
  * generation (the caller holds the read lock, so the generation is m's).
@@ -417,14 +433,9 @@ static int node_content(struct tree *t, const struct model *m, const struct node
 		}
 	}
 	/* two readers may both miss and render: the same text, the later one kept */
-	r = render_node(t, m, n, &out);
-	if (r < 0) {
-		strbuf_done(&out);
+	r = content_take(&out, render_node(t, m, n, &out), &c);
+	if (r < 0)
 		return r;
-	}
-	c = content_from_strbuf(&out);
-	if (!c)
-		return -ENOMEM;
 	{
 		_cleanup_mutex_ pthread_mutex_t *l = mutex_lock(&t->lock);
 
@@ -1035,21 +1046,10 @@ int tree_read(struct tree *t, uint64_t id, struct content **ret)
 	const struct model *m;
 	struct node n = node_decode(id);
 	struct tree_attr a;
-	struct content *c;
 	int r;
 
-	if (id == fixed_id(NODE_LOG)) {
-		r = render_log(t, &out);
-		if (r < 0) {
-			strbuf_done(&out);
-			return r;
-		}
-		c = content_from_strbuf(&out);
-		if (!c)
-			return -ENOMEM;
-		*ret = c;
-		return 0;
-	}
+	if (id == fixed_id(NODE_LOG))
+		return content_take(&out, render_log(t, &out), ret);
 	m = engine_read_begin(t->engine);
 	r = node_shape(t, m, &n, &a);
 	if (r >= 0 && a.type != TREE_NODE_FILE)
