@@ -31,6 +31,7 @@ struct engine {
 	time_t (*clock)(void);
 	struct model *model;
 	uint64_t generation; /* of model, see engine_generation() */
+	bool unsaved;	     /* model differs from what the store last heard (change_lock) */
 	struct oplog *log;
 };
 
@@ -230,8 +231,8 @@ static bool kernel_state_equal(const struct model *a, const struct model *b)
 /* ---- committing ---- */
 
 /*
- * Makes next the live model, records the difference in o, and hands zapfs's
- * own state to the store.
+ * Makes next the live model and records the difference in o; the caller
+ * holds the write lock. save_model() then hands it to the store.
  */
 static int commit_model(struct engine *e, struct model *next, struct outcome *o)
 {
@@ -245,18 +246,35 @@ static int commit_model(struct engine *e, struct model *next, struct outcome *o)
 	}
 	model_free(e->model);
 	e->model = next;
-	if (!model_diff_empty(&diff))
+	if (!model_diff_empty(&diff)) {
 		e->generation++;
-
-	/* store call point: persist guests, names, reservations and masks (DESIGN §5) */
-	if (e->store.commit && !model_diff_empty(&diff)) {
-		err = e->store.commit(e->store.ctx, e->model, &diff);
-		if (err < 0)
-			sentence_add(o, "; the state could not be saved (%s)", errno_name(err));
+		e->unsaved = true;
 	}
 	model_diff_done(&o->diff);
 	o->diff = diff;
 	return 0;
+}
+
+/*
+ * Store call point: persists guests, names, reservations and masks (DESIGN
+ * §5). Called with the change lock, which keeps the model as committed, and
+ * under the read lock only, so that no reader waits for the state
+ * directory's fsyncs; before the change's journal is cleared.
+ */
+static void save_model(struct engine *e, struct outcome *o)
+{
+	int err;
+
+	if (!e->unsaved || !e->store.commit)
+		return;
+	{
+		_cleanup_rwlock_ pthread_rwlock_t *l = rwlock_rdlock(&e->lock);
+
+		err = e->store.commit(e->store.ctx, e->model, &o->diff);
+	}
+	e->unsaved = false;
+	if (err < 0)
+		sentence_add(o, "; the state could not be saved (%s)", errno_name(err));
 }
 
 /* zapfs's own part of an allowed intent: names, guests it defined, reservations. */
@@ -525,6 +543,7 @@ static int apply_verdict(struct engine *e, const char *action, struct decision *
 		return journal;
 	}
 	err = apply_and_commit(e, action, d, o);
+	save_model(e, o);
 	if (journal > 0 && e->store.end)
 		e->store.end(e->store.ctx);
 	return err;
@@ -620,6 +639,8 @@ static int run_logged(struct engine *e, const char *action, const struct intent 
 		}
 		if (err >= 0)
 			err = apply_verdict(e, action, &d, o);
+		else
+			save_model(e, o); /* a refusal commits the kernel state it read */
 		decision_done(&d);
 		config_lock_drop(e);
 	}
@@ -778,7 +799,11 @@ static void describe_diff(struct outcome *o, const struct model_diff *d)
 		sentence_add(o, "; guest %s %s", d->guests[i].name, kinds[d->guests[i].kind]);
 }
 
-/* Re-reads the kernel onto base (NULL: the live model) and commits it under the write lock. */
+/*
+ * Re-reads the kernel onto base (NULL: the live model), commits and saves it;
+ * with the change lock held and no model lock: a full read of a large host
+ * takes milliseconds, which no reader waits for.
+ */
 static int refresh_onto(struct engine *e, const char *what, const struct model *base,
 			struct outcome *o)
 {
@@ -787,18 +812,25 @@ static int refresh_onto(struct engine *e, const char *what, const struct model *
 
 	err = read_kernel(e, base ? base : e->model, false, &next);
 	if (err < 0) {
+		_cleanup_rwlock_ pthread_rwlock_t *l = rwlock_wrlock(&e->lock);
+
 		explain_set(&o->why, RULE_FRESH_STATE, -err, "the kernel state could not be read");
 		outcome_refused(o, what, &o->why);
 		oplog_append(e->log, engine_now(e), o->err, o->sentence);
 		return err;
 	}
 	snprintf(o->sentence, sizeof(o->sentence), "%s: done", what);
-	err = commit_model(e, TAKE_PTR(next), o);
+	{
+		_cleanup_rwlock_ pthread_rwlock_t *l = rwlock_wrlock(&e->lock);
+
+		err = commit_model(e, TAKE_PTR(next), o);
+	}
 	if (err < 0)
 		return err;
+	save_model(e, o);
 	describe_diff(o, &o->diff);
 	if (!model_diff_empty(&o->diff))
-		oplog_append(e->log, engine_now(e), 0, o->sentence);
+		engine_log_append(e, 0, o->sentence);
 	return 0;
 }
 
@@ -812,7 +844,6 @@ int engine_refresh(struct engine *e, struct outcome *ret)
 	explain_clear(&o->why);
 	{
 		_cleanup_mutex_ pthread_mutex_t *c = mutex_lock(&e->change_lock);
-		_cleanup_rwlock_ pthread_rwlock_t *l = rwlock_wrlock(&e->lock);
 
 		err = refresh_onto(e, "rescan", NULL, o);
 	}
@@ -832,8 +863,8 @@ int engine_restore(struct engine *e, const struct model *saved, struct outcome *
 	*o = (struct outcome){ 0 };
 	explain_clear(&o->why);
 	{
+		/* the change lock keeps the model as it is: base is built from it unlocked */
 		_cleanup_mutex_ pthread_mutex_t *c = mutex_lock(&e->change_lock);
-		_cleanup_rwlock_ pthread_rwlock_t *l = rwlock_wrlock(&e->lock);
 
 		err = model_clone(e->model, &base);
 		GUEST_FOREACH (s, saved) {
@@ -1140,7 +1171,6 @@ int engine_rollback(struct engine *e, const struct kop *undo, size_t n, struct o
 		_cleanup_mutex_ pthread_mutex_t *c = mutex_lock(&e->change_lock);
 		bool locked =
 		    n && e->port.ops->config_lock && e->port.ops->config_lock(e->port.ctx) >= 0;
-		_cleanup_rwlock_ pthread_rwlock_t *l = rwlock_wrlock(&e->lock);
 
 		/* writes that were never made revert nothing: their errors do not count */
 		for (size_t i = 0; i < n; i++)
@@ -1152,7 +1182,7 @@ int engine_rollback(struct engine *e, const struct kop *undo, size_t n, struct o
 		if (err >= 0) {
 			sentence_add(o, "; %zu of %zu write%s made", n - failed, n,
 				     n == 1 ? "" : "s");
-			oplog_append(e->log, engine_now(e), 0, o->sentence);
+			engine_log_append(e, 0, o->sentence);
 		}
 	}
 	if (!ret)

@@ -6,9 +6,10 @@
  * plans under the model's write lock; applies the kernel writes one by one
  * without it (a write may wait: a remove waits for its KVM guest), undoing
  * the ones already made if a later write fails (rule 7); then commits the new
- * model under the write lock again, appends a line to the operation log and
- * hands back an outcome. Refreshes wait for a change under way, so nobody
- * commits a half-applied plan.
+ * model under the write lock again, saves it to the store under the read
+ * lock only, appends a line to the operation log and hands back an outcome.
+ * Refreshes wait for a change under way, so nobody commits a half-applied
+ * plan; they too read the kernel without the model lock.
  *
  * Readers (the FUSE front end) take a read-locked view with
  * engine_read_begin()/engine_read_end() and must not keep pointers into the

@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,10 @@ struct fixture {
 	unsigned next_uuid;
 	unsigned commits;
 	int store_err;
+	/* a store that takes its time: it waits for released once hold is set */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool hold, in_store, released;
 };
 
 static int counting_uuid(void *ctx, char ret[UUID_STR_LEN + 1])
@@ -39,6 +44,14 @@ static int counting_store(void *ctx, const struct model *m, const struct model_d
 	(void) m;
 	(void) diff;
 	f->commits++;
+	pthread_mutex_lock(&f->lock);
+	if (f->hold) {
+		f->in_store = true;
+		pthread_cond_broadcast(&f->cond);
+		while (!f->released)
+			pthread_cond_wait(&f->cond, &f->lock);
+	}
+	pthread_mutex_unlock(&f->lock);
 	return f->store_err;
 }
 
@@ -66,6 +79,8 @@ static struct fixture *setup_kernel(bool dynamic, bool ap_config)
 	struct fixture *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
+	pthread_mutex_init(&f->lock, NULL);
+	pthread_cond_init(&f->cond, NULL);
 	fake_seed(&f->k, dynamic, ap_config);
 	/* adapters 05 and 06 are set aside for guests */
 	f->k.apmask = ids("0-4,7-255");
@@ -75,6 +90,8 @@ static struct fixture *setup_kernel(bool dynamic, bool ap_config)
 static void finish(struct fixture *f)
 {
 	engine_free(f->e);
+	pthread_cond_destroy(&f->cond);
+	pthread_mutex_destroy(&f->lock);
 	free(f);
 }
 
@@ -487,6 +504,49 @@ static void test_log_and_store(void **state)
 	finish(f);
 }
 
+static void *create_a(void *arg)
+{
+	struct fixture *f = arg;
+	struct outcome o;
+	int r = engine_guest_create(f->e, "mkdir a", "a", NULL, &o);
+
+	outcome_done(&o);
+	return r == 0 ? NULL : arg;
+}
+
+/*
+ * The state directory's fsyncs take milliseconds on a disk: a change saves
+ * with the read lock only, so readers see the committed model meanwhile.
+ */
+static void test_readers_go_on_while_the_state_is_saved(void **state)
+{
+	struct fixture *f = setup_kernel(true, false);
+	const struct model *m;
+	void *failed;
+	pthread_t t;
+
+	(void) state;
+	start(f, 0);
+	f->hold = true;
+	assert_int_equal(pthread_create(&t, NULL, create_a, f), 0);
+	pthread_mutex_lock(&f->lock);
+	while (!f->in_store)
+		pthread_cond_wait(&f->cond, &f->lock);
+	pthread_mutex_unlock(&f->lock);
+
+	m = engine_read_begin(f->e);
+	assert_non_null(model_guest_by_name(m, "a"));
+	engine_read_end(f->e);
+
+	pthread_mutex_lock(&f->lock);
+	f->released = true;
+	pthread_cond_broadcast(&f->cond);
+	pthread_mutex_unlock(&f->lock);
+	assert_int_equal(pthread_join(t, &failed), 0);
+	assert_null(failed);
+	finish(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -497,6 +557,7 @@ int main(void)
 		cmocka_unit_test(test_running_guests),
 		cmocka_unit_test(test_refresh_and_restore),
 		cmocka_unit_test(test_log_and_store),
+		cmocka_unit_test(test_readers_go_on_while_the_state_is_saved),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
