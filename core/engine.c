@@ -804,13 +804,13 @@ static void describe_diff(struct outcome *o, const struct model_diff *d)
  * with the change lock held and no model lock: a full read of a large host
  * takes milliseconds, which no reader waits for.
  */
-static int refresh_onto(struct engine *e, const char *what, const struct model *base,
+static int refresh_onto(struct engine *e, const char *what, const struct model *base, bool quick,
 			struct outcome *o)
 {
 	_cleanup_model_ struct model *next = NULL;
 	int err;
 
-	err = read_kernel(e, base ? base : e->model, false, &next);
+	err = read_kernel(e, base ? base : e->model, quick, &next);
 	if (err < 0) {
 		_cleanup_rwlock_ pthread_rwlock_t *l = rwlock_wrlock(&e->lock);
 
@@ -834,7 +834,7 @@ static int refresh_onto(struct engine *e, const char *what, const struct model *
 	return 0;
 }
 
-int engine_refresh(struct engine *e, struct outcome *ret)
+static int refresh(struct engine *e, bool quick, struct outcome *ret)
 {
 	struct outcome scratch;
 	struct outcome *o = ret ? ret : &scratch;
@@ -845,11 +845,21 @@ int engine_refresh(struct engine *e, struct outcome *ret)
 	{
 		_cleanup_mutex_ pthread_mutex_t *c = mutex_lock(&e->change_lock);
 
-		err = refresh_onto(e, "rescan", NULL, o);
+		err = refresh_onto(e, "rescan", NULL, quick, o);
 	}
 	if (!ret)
 		outcome_done(&scratch);
 	return err;
+}
+
+int engine_refresh(struct engine *e, struct outcome *ret)
+{
+	return refresh(e, false, ret);
+}
+
+int engine_refresh_mdevs(struct engine *e, struct outcome *ret)
+{
+	return refresh(e, true, ret);
 }
 
 int engine_restore(struct engine *e, const struct model *saved, struct outcome *ret)
@@ -889,7 +899,7 @@ int engine_restore(struct engine *e, const struct model *saved, struct outcome *
 				err = model_reserve(base, q, model_reservation(saved, q));
 		}
 		if (err >= 0)
-			err = refresh_onto(e, "restore", base, o);
+			err = refresh_onto(e, "restore", base, false, o);
 	}
 	if (!ret)
 		outcome_done(&scratch);
@@ -1178,7 +1188,7 @@ int engine_rollback(struct engine *e, const struct kop *undo, size_t n, struct o
 				failed++;
 		if (locked)
 			config_lock_drop(e);
-		err = refresh_onto(e, "roll back an operation cut short", NULL, o);
+		err = refresh_onto(e, "roll back an operation cut short", NULL, false, o);
 		if (err >= 0) {
 			sentence_add(o, "; %zu of %zu write%s made", n - failed, n,
 				     n == 1 ? "" : "s");

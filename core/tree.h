@@ -177,5 +177,9 @@ int tree_link(struct tree *t, uint64_t id, uint64_t new_parent, const char *new_
 int tree_rename(struct tree *t, uint64_t parent, const char *name, uint64_t new_parent,
 		const char *new_name, bool exchange);
 
-/* Re-reads the kernel (engine_refresh) and invalidates what changed. */
-int tree_refresh(struct tree *t);
+/*
+ * Re-reads the kernel and invalidates what changed: all of it
+ * (engine_refresh), or, without whole_host, what mdev events call for
+ * (engine_refresh_mdevs).
+ */
+int tree_refresh(struct tree *t, bool whole_host);

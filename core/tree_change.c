@@ -536,10 +536,10 @@ int tree_rename(struct tree *t, uint64_t parent, const char *name, uint64_t new_
 	return finish(t, &o, r);
 }
 
-int tree_refresh(struct tree *t)
+int tree_refresh(struct tree *t, bool whole_host)
 {
 	struct outcome o;
-	int r = engine_refresh(t->engine, &o);
+	int r = whole_host ? engine_refresh(t->engine, &o) : engine_refresh_mdevs(t->engine, &o);
 
 	/* the engine logs a rescan only when it failed or something changed */
 	if (r < 0 || !model_diff_empty(&o.diff))

@@ -183,9 +183,9 @@ static void log_sentence(void *ctx, int err, const char *sentence)
 	fprintf(stderr, "zapfs: %s\n", sentence);
 }
 
-static int refresh_tree(void *ctx)
+static int refresh_tree(void *ctx, bool whole_host)
 {
-	return tree_refresh(ctx);
+	return tree_refresh(ctx, whole_host);
 }
 
 static void queue_invalidations(void *ctx, const struct tree_inval *list, size_t n)

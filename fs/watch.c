@@ -175,7 +175,7 @@ static void *watch_main(void *arg)
 			{ .fd = w->wake_fd, .events = POLLIN },
 			{ .fd = w->monitor ? uevent_monitor_fd(w->monitor) : -1, .events = POLLIN },
 		};
-		bool by_event = false;
+		bool by_event = false, whole_host;
 		uint64_t count;
 		int64_t now;
 
@@ -207,6 +207,8 @@ static void *watch_main(void *arg)
 
 			if (w->stop)
 				return NULL;
+			whole_host = !by_event || (next_rescan >= 0 && now >= next_rescan) ||
+				     w->pending.lost || (w->pending.reread & UEVENT_REREAD_HOST);
 			uevent_summary_init(&w->pending);
 			w->stats.refreshes++;
 			if (by_event)
@@ -214,7 +216,7 @@ static void *watch_main(void *arg)
 		}
 		events_due = -1;
 		/* a failed read is logged by the tree; the next round tries again */
-		w->cfg.refresh(w->cfg.ctx);
+		w->cfg.refresh(w->cfg.ctx, whole_host);
 		if (period)
 			next_rescan = now_ms() + period;
 	}

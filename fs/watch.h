@@ -33,8 +33,13 @@ struct watch;
 #define WATCH_INTERVAL_POLL    2
 
 struct watch_config {
-	/* Re-reads the kernel and invalidates what changed (tree_refresh). */
-	int (*refresh)(void *ctx);
+	/*
+	 * Re-reads the kernel and invalidates what changed (tree_refresh):
+	 * the whole host for the periodic rescan and for events about cards,
+	 * queues, masks or the matrix device, or lost events; otherwise only
+	 * mdevs had events, and whole_host is false.
+	 */
+	int (*refresh)(void *ctx, bool whole_host);
 	void *ctx;
 	unsigned interval;  /* seconds between periodic rescans; 0: none */
 	unsigned settle_ms; /* 0: WATCH_SETTLE_MS */

@@ -637,18 +637,29 @@ static void test_refresh(void **state)
 	assert_int_equal(create(f, "guests/g/queues", "05.0004"), 0);
 	/* nothing changed underneath: no log line */
 	logs = f->n_logs;
-	assert_int_equal(tree_refresh(f->tree), 0);
+	assert_int_equal(tree_refresh(f->tree, true), 0);
 	assert_int_equal(f->n_logs, logs);
 	/* a KVM guest starts (sysfs shows it by its queues' status): the rescan sees it */
 	assert_int_equal(sim_kvm_attach(f->sim, "00000001-0000-4000-8000-000000000000"), 0);
 	f->n_invals = 0;
-	assert_int_equal(tree_refresh(f->tree), 0);
+	assert_int_equal(tree_refresh(f->tree, true), 0);
 	assert_int_equal(f->n_logs, logs + 1);
 	assert_string_equal(f->last_log, "rescan: done; guest g changed");
 	assert_true(has_inval(f, TREE_INVAL_INODE, 0, id_of(f, "guests/g/state"), NULL));
 	assert_string_equal(content(f, "guests/g/state"), "running\n");
 	assert_int_equal(tree_rmdir(f->tree, id_of(f, "guests"), "g"), -EBUSY);
 	assert_int_equal(sim_kvm_detach(f->sim, "00000001-0000-4000-8000-000000000000"), 0);
+
+	/* an mdev made behind zapfs's back: its uevents call for the mdevs only */
+	assert_int_equal(sysfs_write_str(f->sysfs,
+					 "devices/vfio_ap/matrix/mdev_supported_types/"
+					 "vfio_ap-passthrough/create",
+					 "0000abcd-0000-4000-8000-000000000000"),
+			 0);
+	f->n_invals = 0;
+	assert_int_equal(tree_refresh(f->tree, false), 0);
+	assert_string_equal(listing(f, "guests"), "0000abcd-0000-4000-8000-000000000000 g");
+	assert_true(has_entry_inval(f, "guests", "0000abcd-0000-4000-8000-000000000000"));
 }
 
 /*
@@ -681,7 +692,7 @@ static void test_render_cache(void **state)
 	/* the old text lives on for whoever opened it before */
 	assert_true(first->len != after->len || memcmp(first->data, after->data, first->len) != 0);
 
-	assert_int_equal(tree_refresh(f->tree), 0);
+	assert_int_equal(tree_refresh(f->tree, true), 0);
 	assert_int_equal(tree_read(f->tree, status, &rescanned), 0);
 	assert_ptr_equal(rescanned, after);
 }

@@ -43,6 +43,7 @@ struct recorder {
 	pthread_mutex_t lock;
 	pthread_cond_t changed;
 	unsigned refreshes;
+	unsigned whole_host_refreshes;
 	struct tree *tree; /* refresh through it when set */
 	struct tree_inval inval[256];
 	size_t n_inval;
@@ -61,13 +62,14 @@ static void recorder_done(struct recorder *r)
 	pthread_mutex_destroy(&r->lock);
 }
 
-static int record_refresh(void *ctx)
+static int record_refresh(void *ctx, bool whole_host)
 {
 	struct recorder *r = ctx;
-	int err = r->tree ? tree_refresh(r->tree) : 0;
+	int err = r->tree ? tree_refresh(r->tree, whole_host) : 0;
 	_cleanup_mutex_ pthread_mutex_t *l = mutex_lock(&r->lock);
 
 	r->refreshes++;
+	r->whole_host_refreshes += whole_host;
 	pthread_cond_broadcast(&r->changed);
 	return err;
 }
@@ -150,12 +152,19 @@ static size_t load_fixture(const char *name, struct uevent *ret, size_t max)
 	return n;
 }
 
-static const char *const fixtures[] = {
-	"ap_mask.txt",	"card_config.txt", "card_online.txt",
-	"initscan.txt", "matrix.txt",	   "mdev_lifecycle.txt",
+/* The recordings, and whether their refresh reads the whole host or only mdevs. */
+static const struct {
+	const char *file;
+	bool whole_host;
+} fixtures[] = {
+	{ "ap_mask.txt", true },  { "card_config.txt", true }, { "card_online.txt", true },
+	{ "initscan.txt", true }, { "matrix.txt", true },      { "mdev_lifecycle.txt", false },
 };
 
-/* Each recording, fed before the thread starts, is one refresh. */
+/*
+ * Each recording, fed before the thread starts, is one refresh; one of the
+ * whole host unless only mdevs had events.
+ */
 static void test_recorded_burst_is_one_refresh(void **state)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(fixtures); i++) {
@@ -167,7 +176,7 @@ static void test_recorded_burst_is_one_refresh(void **state)
 		size_t n;
 
 		assert_non_null(ev);
-		n = load_fixture(fixtures[i], ev, MAX_EVENTS);
+		n = load_fixture(fixtures[i].file, ev, MAX_EVENTS);
 		assert_true(n > 1);
 		recorder_init(&rec);
 		cfg.ctx = &rec;
@@ -180,6 +189,7 @@ static void test_recorded_burst_is_one_refresh(void **state)
 		assert_null(watch_free(w));
 		/* no rescan period: nothing but the burst could refresh */
 		assert_int_equal(rec.refreshes, 1);
+		assert_int_equal(rec.whole_host_refreshes, fixtures[i].whole_host);
 		assert_int_equal(stats.events, n);
 		assert_int_equal(stats.event_refreshes, 1);
 		assert_false(stats.listening);
