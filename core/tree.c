@@ -409,8 +409,19 @@ static int content_take(struct strbuf *out, int r, struct content **ret)
 }
 
 /*
+ * The summaries and a guest's files are worth keeping: status is a megabyte
+ * on a large host. A queue's or a card attribute's few bytes cost less to
+ * render than to keep, and a listing of queues/ asks for thousands.
+ */
+static bool worth_caching(const struct node *n)
+{
+	return n->kind == KIND_FIXED || n->kind == KIND_GUEST_FILE;
+}
+
+/*
  * Node id's content in m, with a reference: rendered once per model
- * generation (the caller holds the read lock, so the generation is m's).
+ * generation where worth_caching() (the caller holds the read lock, so the
+ * generation is m's).
  */
 static int node_content(struct tree *t, const struct model *m, const struct node *n, uint64_t id,
 			struct content **ret)
@@ -421,6 +432,8 @@ static int node_content(struct tree *t, const struct model *m, const struct node
 	struct rendered *slot;
 	int r;
 
+	if (!worth_caching(n))
+		return content_take(&out, render_node(t, m, n, &out), ret);
 	{
 		_cleanup_mutex_ pthread_mutex_t *l = mutex_lock(&t->lock);
 
@@ -457,13 +470,17 @@ static int node_attr(struct tree *t, const struct model *m, const struct node *n
 		     struct tree_attr *ret)
 {
 	_cleanup_content_ struct content *c = NULL;
+	_cleanup_strbuf_ struct strbuf out = STRBUF_INIT;
 	struct tree_attr a;
 	int r = node_shape(t, m, n, &a);
 
-	if (r >= 0 && a.content) {
+	if (r >= 0 && a.content && worth_caching(n)) {
 		r = node_content(t, m, n, a.id, &c);
 		if (r >= 0)
 			a.size = c->len;
+	} else if (r >= 0 && a.content) {
+		r = render_node(t, m, n, &out);
+		a.size = out.len;
 	}
 	if (r >= 0)
 		*ret = a;
@@ -911,6 +928,7 @@ static int listing_finish(struct listing_builder *b, struct tree_listing **ret)
 		free(l);
 		return -ENOMEM;
 	}
+	atomic_init(&l->refs, 1);
 	l->n = b->n;
 	l->entries = TAKE_PTR(b->entries);
 	for (size_t i = 0; i < l->n; i++)
@@ -919,14 +937,47 @@ static int listing_finish(struct listing_builder *b, struct tree_listing **ret)
 	return 0;
 }
 
+/* The listing of directory id at generation, with a reference, if it is kept. */
+static struct tree_listing *listing_cached(struct tree *t, uint64_t id, uint64_t generation)
+{
+	_cleanup_mutex_ pthread_mutex_t *l = mutex_lock(&t->lock);
+
+	for (size_t i = 0; i < LISTING_CACHE_SIZE; i++) {
+		struct listed *c = &t->listings[i];
+
+		if (c->listing && c->id == id && c->generation == generation) {
+			atomic_fetch_add_explicit(&c->listing->refs, 1, memory_order_relaxed);
+			return c->listing;
+		}
+	}
+	return NULL;
+}
+
+static void listing_keep(struct tree *t, uint64_t id, uint64_t generation,
+			 struct tree_listing *listing)
+{
+	_cleanup_mutex_ pthread_mutex_t *l = mutex_lock(&t->lock);
+	struct listed *c = &t->listings[t->listings_next++ % LISTING_CACHE_SIZE];
+
+	tree_listing_free(c->listing);
+	atomic_fetch_add_explicit(&listing->refs, 1, memory_order_relaxed);
+	*c = (struct listed){ id, generation, listing };
+}
+
 int tree_list(struct tree *t, uint64_t id, struct tree_listing **ret)
 {
 	struct listing_builder b = { .names = STRBUF_INIT };
 	const struct model *m = engine_read_begin(t->engine);
+	uint64_t generation = engine_generation(t->engine);
 	struct node dir = node_decode(id), parent;
 	struct tree_attr a;
 	int r;
 
+	*ret = listing_cached(t, id, generation);
+	if (*ret) {
+		engine_read_end(t->engine);
+		return 0;
+	}
 	r = node_attr(t, m, &dir, &a);
 	if (r >= 0 && a.type != TREE_NODE_DIR)
 		r = -ENOTDIR;
@@ -944,12 +995,15 @@ int tree_list(struct tree *t, uint64_t id, struct tree_listing **ret)
 	if (r >= 0)
 		r = listing_finish(&b, ret);
 	listing_builder_done(&b);
+	if (r >= 0)
+		listing_keep(t, id, generation, *ret);
 	return r;
 }
 
 void tree_listing_free(struct tree_listing *l)
 {
-	if (!l)
+	/* the last reference must see every write made through the others */
+	if (!l || atomic_fetch_sub_explicit(&l->refs, 1, memory_order_acq_rel) != 1)
 		return;
 	free(l->entries);
 	free(l->names);
@@ -1113,6 +1167,8 @@ struct tree *tree_free(struct tree *t)
 	}
 	for (size_t i = 0; i < RENDER_CACHE_SIZE; i++)
 		content_unref(t->cache[i].content);
+	for (size_t i = 0; i < LISTING_CACHE_SIZE; i++)
+		tree_listing_free(t->listings[i].listing);
 	free(t->slots);
 	free(t->matrix_dir);
 	pthread_mutex_destroy(&t->lock);

@@ -23,6 +23,7 @@
  */
 #pragma once
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -64,7 +65,9 @@ struct tree_dirent {
 	struct tree_attr attr;
 };
 
+/* A directory's entries as the model was at tree_list(); shared, reference-counted. */
 struct tree_listing {
+	atomic_uint refs;
 	size_t n;
 	struct tree_dirent *entries;
 	char *names; /* storage of the entries' names */
@@ -114,10 +117,14 @@ int tree_lookup(struct tree *t, uint64_t parent, const char *name, struct tree_a
 /* The attributes of node id; -ENOENT when it no longer exists. */
 int tree_getattr(struct tree *t, uint64_t id, struct tree_attr *ret);
 
-/* A snapshot of directory id's entries, "." and ".." first. Free with tree_listing_free(). */
+/*
+ * A snapshot of directory id's entries, "." and ".." first, with a reference
+ * for the caller: built once per model and shared (queues/ of a large host
+ * has tens of thousands). Let go of it with tree_listing_free().
+ */
 int tree_list(struct tree *t, uint64_t id, struct tree_listing **ret);
 
-/* Frees a listing; accepts NULL. */
+/* Lets go of one reference to a listing, freeing it with the last; accepts NULL. */
 void tree_listing_free(struct tree_listing *l);
 
 /*

@@ -102,6 +102,14 @@ struct rendered {
 
 #define RENDER_CACHE_SIZE 16
 
+/* A directory listed from the model of one generation. */
+struct listed {
+	uint64_t id, generation;
+	struct tree_listing *listing;
+};
+
+#define LISTING_CACHE_SIZE 8
+
 struct tree {
 	struct engine *engine;
 	char *matrix_dir;
@@ -112,6 +120,8 @@ struct tree {
 	size_t n_slots, cap_slots;
 	struct rendered cache[RENDER_CACHE_SIZE];
 	unsigned cache_next; /* the entry the next miss replaces */
+	struct listed listings[LISTING_CACHE_SIZE];
+	unsigned listings_next;
 };
 
 /* ---- ids (tree.c): node_decode() takes an id apart, the others make one ---- */

@@ -30,6 +30,12 @@ struct watch {
 	struct watch_stats stats;
 };
 
+/* Whether changes reach the watcher as events: the kernel's, or the simulator's. */
+static bool listening(const struct watch *w)
+{
+	return w->monitor || w->sim;
+}
+
 static int64_t now_ms(void)
 {
 	struct timespec ts;
@@ -167,6 +173,7 @@ static void *watch_main(void *arg)
 	const int64_t period = (int64_t) w->cfg.interval * 1000;
 	int64_t next_rescan = period ? now_ms() + period : -1;
 	int64_t events_due = -1; /* when the recorded events are acted upon */
+	unsigned periodic = 0;	 /* periodic rescans so far */
 
 	pthread_setname_np(pthread_self(), "zapfs-watch"); /* for top -H and perf */
 
@@ -175,7 +182,7 @@ static void *watch_main(void *arg)
 			{ .fd = w->wake_fd, .events = POLLIN },
 			{ .fd = w->monitor ? uevent_monitor_fd(w->monitor) : -1, .events = POLLIN },
 		};
-		bool by_event = false, whole_host;
+		bool by_event = false, periodic_due, whole_host;
 		uint64_t count;
 		int64_t now;
 
@@ -200,15 +207,17 @@ static void *watch_main(void *arg)
 
 		now = now_ms();
 		by_event = events_due >= 0 && now >= events_due;
-		if (!by_event && (next_rescan < 0 || now < next_rescan))
+		periodic_due = next_rescan >= 0 && now >= next_rescan;
+		if (!by_event && !periodic_due)
 			continue;
 		{
 			_cleanup_mutex_ pthread_mutex_t *l = mutex_lock(&w->lock);
 
 			if (w->stop)
 				return NULL;
-			whole_host = !by_event || (next_rescan >= 0 && now >= next_rescan) ||
-				     w->pending.lost || (w->pending.reread & UEVENT_REREAD_HOST);
+			whole_host = w->pending.lost || (w->pending.reread & UEVENT_REREAD_HOST) ||
+				     (periodic_due &&
+				      (!listening(w) || ++periodic % WATCH_FULL_RESCAN_EVERY == 0));
 			uevent_summary_init(&w->pending);
 			w->stats.refreshes++;
 			if (by_event)
@@ -240,7 +249,7 @@ int watch_start(struct watch *w, const struct watch_config *cfg)
 
 unsigned watch_default_interval(struct watch *w)
 {
-	return w->monitor ? WATCH_INTERVAL_UEVENTS : WATCH_INTERVAL_POLL;
+	return listening(w) ? WATCH_INTERVAL_UEVENTS : WATCH_INTERVAL_POLL;
 }
 
 void watch_get_stats(struct watch *w, struct watch_stats *ret)

@@ -6,7 +6,10 @@
  *   from the kernel's netlink socket on a real /sys, or from the in-process
  *   simulator;
  * - every few seconds, because assignments made by other tools and guests
- *   starting or stopping send no uevent at all.
+ *   starting or stopping send no uevent at all. Where events arrive, such a
+ *   rescan reads the masks and the mdevs (all that changes without one), and
+ *   every WATCH_FULL_RESCAN_EVERY-th reads the whole host; with no event
+ *   source, each reads the whole host.
  * A burst of events (a mask write rebinds many queues) makes one refresh,
  * a short settling time after its first event. Events that concern nothing
  * zapfs shows make none.
@@ -31,6 +34,9 @@ struct watch;
  * rescan only catches what sends none; elsewhere it sees every change. */
 #define WATCH_INTERVAL_UEVENTS 10
 #define WATCH_INTERVAL_POLL    2
+
+/* Where events arrive, one periodic rescan in this many reads the whole host. */
+#define WATCH_FULL_RESCAN_EVERY 6
 
 struct watch_config {
 	/*

@@ -11,6 +11,8 @@
  * guests/bench/adapters/ where files can be created and removed (assign and
  * unassign in zapfs). Every operation warms up first, then runs up to its
  * count or the time budget (at least a few runs), and reports the median.
+ * The trees take turns run by run, so that the machine's slower and faster
+ * spells touch them alike.
  * The uncached lookup uses a name never looked up before on each run, so the
  * trees must be freshly mounted, and nothing may have listed queues/.
  *
@@ -46,7 +48,6 @@ struct bench_ctx {
 	double budget_s;
 	const struct tree *tree;
 	unsigned counter; /* per operation and tree: which name to use next */
-	int err;	  /* the first failure, as -errno */
 	char what[4200];  /* what failed: a verb and a path */
 };
 
@@ -227,42 +228,69 @@ static int compare_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/*
- * Runs one operation on one tree: warm-up, then timed runs until the count
- * or the budget; the median in *ret_median (µs) and the runs in *ret_runs.
- */
-static int measure(struct bench_ctx *ctx, const struct op *o, double *ret_median,
-		   unsigned *ret_runs)
+/* One tree's part in the measure of one operation. */
+struct tree_runs {
+	struct bench_ctx ctx;
+	double samples[MAX_RUNS];
+	unsigned timed;
+	int err; /* the first failure; the tree then takes no further part */
+};
+
+static double median_of(double *samples, unsigned n)
 {
-	static double samples[MAX_RUNS];
-	unsigned total = o->warmup + o->runs, timed = 0;
-	double start = now_us();
+	qsort(samples, n, sizeof(samples[0]), compare_double);
+	return n % 2 ? samples[n / 2] : (samples[n / 2 - 1] + samples[n / 2]) / 2;
+}
+
+/* One run of o on one tree, timed when timed is set. */
+static int run_once(struct tree_runs *t, const struct op *o, bool timed)
+{
+	double t0;
 	int r;
 
-	ctx->counter = 0;
-	for (unsigned i = 0; i < total; i++) {
-		double t0;
+	if (o->before && (r = o->before(&t->ctx)) < 0)
+		return r;
+	t0 = now_us();
+	r = o->run(&t->ctx);
+	if (r < 0)
+		return r;
+	if (timed)
+		t->samples[t->timed++] = now_us() - t0;
+	return o->after ? o->after(&t->ctx) : 0;
+}
 
-		if (o->before && (r = o->before(ctx)) < 0)
-			return r;
-		t0 = now_us();
-		r = o->run(ctx);
-		if (r < 0)
-			return r;
-		if (i >= o->warmup)
-			samples[timed++] = now_us() - t0;
-		if (o->after && (r = o->after(ctx)) < 0)
-			return r;
-		if (timed >= MIN_RUNS && now_us() - start > ctx->budget_s * 1e6)
+/*
+ * Runs one operation on every tree, round by round: each round runs it once
+ * on each tree in turn, so that a slower or faster spell of the machine
+ * touches all trees alike and the ratios hold. Warm-up rounds first, then
+ * timed rounds until the count or the budget (per tree).
+ */
+static void measure(const struct bench_ctx *base, const struct tree *trees, size_t n_trees,
+		    const struct op *o, struct tree_runs *runs)
+{
+	unsigned total = o->warmup + o->runs;
+	double start = now_us();
+
+	for (size_t t = 0; t < n_trees; t++) {
+		runs[t] = (struct tree_runs){ .ctx = *base };
+		runs[t].ctx.tree = &trees[t];
+	}
+	for (unsigned i = 0; i < total; i++) {
+		bool all_enough = true;
+
+		for (size_t t = 0; t < n_trees; t++) {
+			if (runs[t].err < 0)
+				continue;
+			runs[t].err = run_once(&runs[t], o, i >= o->warmup);
+			all_enough &= runs[t].err < 0 || runs[t].timed >= MIN_RUNS;
+		}
+		if (all_enough && now_us() - start > base->budget_s * 1e6 * (double) n_trees)
 			break;
 	}
-	if (!timed)
-		return -ETIME;
-	qsort(samples, timed, sizeof(samples[0]), compare_double);
-	*ret_median =
-	    timed % 2 ? samples[timed / 2] : (samples[timed / 2 - 1] + samples[timed / 2]) / 2;
-	*ret_runs = timed;
-	return 0;
+	for (size_t t = 0; t < n_trees; t++) {
+		if (runs[t].err >= 0 && !runs[t].timed)
+			runs[t].err = -ETIME;
+	}
 }
 
 static void usage(FILE *f)
@@ -310,32 +338,28 @@ int main(int argc, char **argv)
 	printf("\n");
 
 	for (size_t k = 0; k < ARRAY_SIZE(ops); k++) {
+		static struct tree_runs runs[MAX_TREES];
 		double median[MAX_TREES];
-		bool ok[MAX_TREES];
 
 		printf("%-28s", ops[k].label);
 		fflush(stdout);
+		measure(&ctx, trees, n_trees, &ops[k], runs);
 		for (size_t t = 0; t < n_trees; t++) {
-			unsigned runs = 0;
 			char cell[64];
-			int r;
 
-			ctx.tree = &trees[t];
-			r = measure(&ctx, &ops[k], &median[t], &runs);
-			ok[t] = r == 0;
-			if (r < 0) {
+			if (runs[t].err < 0) {
 				fprintf(stderr, "\nbench: %s on %s: %s: %s\n", ops[k].label,
-					trees[t].name, ctx.what, strerror(-r));
+					trees[t].name, runs[t].ctx.what, strerror(-runs[t].err));
 				status = 1;
 				snprintf(cell, sizeof(cell), "failed");
 			} else {
-				snprintf(cell, sizeof(cell), "%.2f [%u]", median[t], runs);
+				median[t] = median_of(runs[t].samples, runs[t].timed);
+				snprintf(cell, sizeof(cell), "%.2f [%u]", median[t], runs[t].timed);
 			}
 			printf(" %18s", cell);
-			fflush(stdout);
 		}
 		for (size_t t = 1; t < n_trees; t++) {
-			if (ok[0] && ok[t] && median[t] > 0)
+			if (runs[0].err >= 0 && runs[t].err >= 0 && median[t] > 0)
 				printf(" %12.2f", median[0] / median[t]);
 			else
 				printf(" %12s", "-");

@@ -697,6 +697,30 @@ static void test_render_cache(void **state)
 	assert_ptr_equal(rescanned, after);
 }
 
+/* A listing too is built once per model, and outlives the model for whoever opened it. */
+static void test_listing_cache(void **state)
+{
+	struct fixture *f = *state;
+	struct tree_listing *first = NULL, *again = NULL, *after = NULL;
+	uint64_t host = id_of(f, "pools/host");
+
+	assert_int_equal(tree_list(f->tree, host, &first), 0);
+	assert_int_equal(tree_list(f->tree, host, &again), 0);
+	assert_ptr_equal(first, again);
+	tree_listing_free(again);
+
+	assert_int_equal(write_text(f, "pools/host/adapters", "-5"), 2);
+	assert_int_equal(tree_list(f->tree, host, &after), 0);
+	assert_ptr_not_equal(after, first);
+	assert_true(after->n < first->n);
+	assert_string_equal(listing(f, "pools/host"),
+			    "adapters domains 06.0004 06.0047 06.00ab 06.00ff");
+	/* the old listing is whole until its last holder lets go */
+	assert_string_equal(first->entries[4].name, "05.0004");
+	tree_listing_free(first);
+	tree_listing_free(after);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -714,6 +738,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_invalidation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refresh, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_render_cache, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_listing_cache, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -345,6 +345,44 @@ static void test_rescan_catches_silent_changes(void **state)
 	lpar_stop(&p);
 }
 
+/*
+ * Where events arrive, a periodic rescan reads the masks and the mdevs, which
+ * is where silent changes happen, and one in WATCH_FULL_RESCAN_EVERY reads
+ * the whole host.
+ */
+static void test_light_rescans_where_events_arrive(void **state)
+{
+	struct lpar p;
+	struct tree_attr attr;
+	uint64_t domains_id;
+	unsigned whole;
+
+	lpar_start(&p, 6, 10, 1);
+	assert_int_equal(sysfs_write_str(p.fs, MDEV_TYPE "/create", UUID_BEHIND "\n"), 0);
+	wait_inval(&p.rec, TREE_INVAL_ENTRY, p.guests_id, UUID_BEHIND);
+	assert_int_equal(tree_lookup(p.tree, p.guests_id, UUID_BEHIND, &attr), 0);
+	assert_int_equal(tree_lookup(p.tree, attr.id, "domains", &attr), 0);
+	domains_id = attr.id;
+
+	assert_int_equal(sysfs_write_str(p.fs, MDEV_DIR "/assign_domain", "0x47\n"), 0);
+	wait_inval(&p.rec, TREE_INVAL_ENTRY, domains_id, "0047");
+	assert_int_equal(tree_lookup(p.tree, domains_id, "0047", &attr), 0);
+	{
+		_cleanup_mutex_ pthread_mutex_t *l = mutex_lock(&p.rec.lock);
+
+		/* the create's events and a periodic rescan or two: none of the whole host */
+		assert_int_equal(p.rec.whole_host_refreshes, 0);
+	}
+	wait_refreshes(&p.rec, 1 + WATCH_FULL_RESCAN_EVERY);
+	{
+		_cleanup_mutex_ pthread_mutex_t *l = mutex_lock(&p.rec.lock);
+
+		whole = p.rec.whole_host_refreshes;
+	}
+	assert_int_equal(whole, 1);
+	lpar_stop(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -352,6 +390,7 @@ int main(void)
 		cmocka_unit_test(test_unwanted_events_refresh_nothing),
 		cmocka_unit_test(test_sim_events_reach_the_tree),
 		cmocka_unit_test(test_rescan_catches_silent_changes),
+		cmocka_unit_test(test_light_rescans_where_events_arrive),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
