@@ -1014,9 +1014,12 @@ void tree_listing_free(struct tree_listing *l)
 
 int tree_open(struct tree *t, uint64_t id, bool write)
 {
+	const struct model *m = engine_read_begin(t->engine);
+	struct node n = node_decode(id);
 	struct tree_attr a;
-	int r = tree_getattr(t, id, &a);
+	int r = node_shape(t, m, &n, &a);
 
+	engine_read_end(t->engine);
 	if (r < 0)
 		return r;
 	if (a.type == TREE_NODE_DIR)
@@ -1027,7 +1030,7 @@ int tree_open(struct tree *t, uint64_t id, bool write)
 	 * `touch guests/g/queues/05.0004` opens the queue for writing when it is
 	 * already there, and must succeed; its writes are still refused.
 	 */
-	if (write && !a.writable && node_decode(id).kind != KIND_APQN)
+	if (write && !a.writable && n.kind != KIND_APQN)
 		return -EACCES;
 	return 0;
 }
@@ -1108,7 +1111,9 @@ int tree_read(struct tree *t, uint64_t id, struct content **ret)
 	r = node_shape(t, m, &n, &a);
 	if (r >= 0 && a.type != TREE_NODE_FILE)
 		r = a.type == TREE_NODE_DIR ? -EISDIR : -EINVAL;
-	if (r >= 0)
+	if (r >= 0 && !a.content)
+		*ret = NULL;
+	else if (r >= 0)
 		r = node_content(t, m, &n, a.id, ret);
 	engine_read_end(t->engine);
 	return r;

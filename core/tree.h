@@ -136,7 +136,8 @@ int tree_open(struct tree *t, uint64_t id, bool write);
 
 /*
  * The whole content of file id as the model is now (a consistent snapshot),
- * with a reference for the caller: content_unref() it.
+ * with a reference for the caller: content_unref() it. NULL for a file
+ * without content (a guest's id files).
  */
 int tree_read(struct tree *t, uint64_t id, struct content **ret);
 

@@ -265,19 +265,13 @@ static bool wants_write(int flags)
 }
 
 /*
- * Renders the snapshot a readable open of a generated file serves; *ret
- * stays NULL for files without content or opens that cannot read.
+ * The snapshot a readable open of a generated file serves; *ret stays NULL
+ * for files without content and opens that cannot read.
  */
 static int snapshot_take(struct tree *t, fuse_ino_t ino, int flags, struct content **ret)
 {
-	struct tree_attr a;
-	int r;
-
 	*ret = NULL;
-	r = tree_getattr(t, ino, &a);
-	if (r < 0 || !a.content || !wants_read(flags))
-		return r;
-	return tree_read(t, ino, ret);
+	return wants_read(flags) ? tree_read(t, ino, ret) : 0;
 }
 
 static void zapfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
