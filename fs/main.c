@@ -148,7 +148,7 @@ static void usage(const char *prog)
 	       "                           those of vfio_ap devices at start\n"
 	       "    --mdevctl-dir DIR      mdevctl's configuration (default %s)\n"
 	       "    --rescan SECONDS       re-read the kernel this often, 0: never (default %d,\n"
-	       "                           or %d on /sys with uevents)\n"
+	       "                           or %d where uevents arrive: /sys, --simulate)\n"
 	       "    --lock-dir DIR         where s390apconfig.lock lives (default %s)\n"
 	       "    --lock-timeout SECONDS wait this long for another tool's lock (default %d)\n"
 	       "    -f                     stay in the foreground\n"
