@@ -17,10 +17,11 @@
 
 struct engine {
 	/*
-	 * One change at a time, and no refresh while one is under way: a change
-	 * decides under the model's write lock, writes the kernel with no model
-	 * lock (a remove may wait for its guest), then commits under it again.
-	 * Lock order: change_lock, the AP configuration lock, lock.
+	 * One change at a time, and no refresh while one is under way. Only
+	 * their holder replaces the model, so under change_lock it reads the
+	 * model and the kernel, decides and writes the kernel (a remove may wait
+	 * for its guest) with no model lock, and takes the write lock only to
+	 * commit. Lock order: change_lock, the AP configuration lock, lock.
 	 */
 	pthread_mutex_t change_lock;
 	pthread_rwlock_t lock;
@@ -576,14 +577,14 @@ static int decide_change(struct engine *e, const char *action, const struct inte
 	err = rules_check(d->fresh, intent, uuid_fresh, d->v);
 	if (err < 0) {
 		outcome_refused(o, action, &d->v->why);
-		commit_model(e, TAKE_PTR(d->fresh), o);
+		commit_locked(e, TAKE_PTR(d->fresh), o);
 		return err;
 	}
 	d->own = *intent;
 	return plan_build(d->fresh, intent, d->v, &d->plan);
 }
 
-/* Decides a change under the write lock: fills d, or refuses (o says why). */
+/* Decides a change (with the change lock): fills d, or refuses (o says why). */
 typedef int (*decide_fn)(struct engine *e, const char *action, const struct intent *intent,
 			 const char *uuid_fresh, struct outcome *o, struct decision *d);
 
@@ -632,11 +633,7 @@ static int run_logged(struct engine *e, const char *action, const struct intent 
 	if (err < 0) {
 		outcome_refused(o, action, &o->why);
 	} else {
-		{
-			_cleanup_rwlock_ pthread_rwlock_t *l = rwlock_wrlock(&e->lock);
-
-			err = decide(e, action, intent, uuid_fresh, o, &d);
-		}
+		err = decide(e, action, intent, uuid_fresh, o, &d);
 		if (err >= 0)
 			err = apply_verdict(e, action, &d, o);
 		else
@@ -1051,7 +1048,7 @@ static int decide_recreate(struct engine *e, const char *action, const struct in
 		if (!v->why.err)
 			return err;
 		outcome_refused(o, action, &v->why);
-		commit_model(e, TAKE_PTR(d->fresh), o);
+		commit_locked(e, TAKE_PTR(d->fresh), o);
 		return err;
 	}
 	d->own = (struct intent){ .type = INTENT_ASSIGN, .guest = intent->guest };
@@ -1122,6 +1119,7 @@ static int restore_mask(struct engine *e, enum host_mask mask, const struct idse
 /* Records why a guest could not be re-created; status shows it. */
 static void note_missing_reason(struct engine *e, const char *name, const char *reason)
 {
+	_cleanup_mutex_ pthread_mutex_t *c = mutex_lock(&e->change_lock);
 	_cleanup_rwlock_ pthread_rwlock_t *l = rwlock_wrlock(&e->lock);
 	const struct guest *found = model_guest_by_name(e->model, name);
 	struct guest g;

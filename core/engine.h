@@ -2,14 +2,14 @@
 /*
  * The engine: the one place where intents meet the kernel. Changes run one
  * at a time, under the AP configuration lock. Each one re-reads the kernel
- * state the decision depends on (DESIGN §2 rule 8) and checks the rules and
- * plans under the model's write lock; applies the kernel writes one by one
- * without it (a write may wait: a remove waits for its KVM guest), undoing
- * the ones already made if a later write fails (rule 7); then commits the new
- * model under the write lock again, saves it to the store under the read
- * lock only, appends a line to the operation log and hands back an outcome.
- * Refreshes wait for a change under way, so nobody commits a half-applied
- * plan; they too read the kernel without the model lock.
+ * state the decision depends on (DESIGN §2 rule 8), checks the rules, plans,
+ * and applies the kernel writes one by one (a write may wait: a remove waits
+ * for its KVM guest), undoing the ones already made if a later write fails
+ * (rule 7); all of that without the model lock, which it takes for writing
+ * only to commit the new model. It then saves the model to the store under
+ * the read lock, appends a line to the operation log and hands back an
+ * outcome. Refreshes wait for a change under way, so nobody commits a
+ * half-applied plan; they too read the kernel without the model lock.
  *
  * Readers (the FUSE front end) take a read-locked view with
  * engine_read_begin()/engine_read_end() and must not keep pointers into the
