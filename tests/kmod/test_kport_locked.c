@@ -39,10 +39,11 @@ struct fixture {
 	struct kport_locked storage;
 	struct kernel_port kport; /* the locking port, spied on below */
 	struct engine *engine;
-	unsigned applies;
-	unsigned applies_unlocked; /* writes made while the lock file did not name us */
-	atomic_bool released;	   /* the other holder let go */
-	unsigned applies_before_release;
+	/* atomic: tests read them while a change runs in another thread */
+	atomic_uint applies;
+	atomic_uint applies_unlocked; /* writes made while the lock file did not name us */
+	atomic_bool released;	      /* the other holder let go */
+	atomic_uint applies_before_release;
 };
 
 /* ---- the spy between the engine and the locking port ---- */
