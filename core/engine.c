@@ -131,23 +131,24 @@ static int read_kernel(struct engine *e, const struct model *base, bool quick, s
 	_cleanup_free_ struct mdev_info *mdevs = NULL;
 	_cleanup_free_ char(*gone)[GUEST_NAME_MAX + 1] = NULL;
 	size_t n_mdevs = 0, n_gone = 0;
-	struct host host;
+	struct host *host;
 	int err;
 
+	/* the port fills the new model's host in place: a large one is 50 KiB */
+	err = model_clone(base, &m);
+	if (err < 0)
+		return err;
+	host = model_host_edit(m);
 	if (quick && e->port.ops->read_kernel_quick) {
-		err = e->port.ops->read_kernel_quick(e->port.ctx, model_host(base), &host, &mdevs,
+		err = e->port.ops->read_kernel_quick(e->port.ctx, model_host(base), host, &mdevs,
 						     &n_mdevs);
 	} else {
-		err = e->port.ops->read_host(e->port.ctx, &host);
+		err = e->port.ops->read_host(e->port.ctx, host);
 		if (err >= 0)
 			err = e->port.ops->read_mdevs(e->port.ctx, &mdevs, &n_mdevs);
 	}
 	if (err < 0)
 		return err;
-	err = model_clone(base, &m);
-	if (err < 0)
-		return err;
-	model_set_host(m, &host);
 
 	for (size_t i = 0; i < n_mdevs; i++) {
 		const struct guest *known = model_guest_by_uuid(m, mdevs[i].uuid);

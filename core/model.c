@@ -101,6 +101,11 @@ void model_set_host(struct model *m, const struct host *h)
 	m->host = *h;
 }
 
+struct host *model_host_edit(struct model *m)
+{
+	return &m->host;
+}
+
 /* ---- guests ---- */
 
 bool guest_name_valid(const char *name)

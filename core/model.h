@@ -57,6 +57,9 @@ const struct host *model_host(const struct model *m);
 /* Replaces the host picture. */
 void model_set_host(struct model *m, const struct host *h);
 
+/* The host picture to fill in place: a read of the kernel straight into a new model. */
+struct host *model_host_edit(struct model *m);
+
 /* ---- guests ---- */
 
 /* True when name is a valid guest name: [A-Za-z0-9._-]{1,64}, no leading '.'. */

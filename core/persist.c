@@ -34,6 +34,7 @@ struct persist {
 	struct state_store *store;
 	int dirfd;	     /* the state directory */
 	int journal_fd;	     /* its journal, kept open: empty when no change is under way */
+	bool journal_dirty;  /* it may hold a record */
 	struct kop *pending; /* the journal a crash left, to replay */
 	size_t n_pending;
 	persist_report_fn report;
@@ -335,7 +336,10 @@ bool persist_pending(const struct persist *p, const struct kop **ret_ops, size_t
  */
 static int journal_clear(struct persist *p)
 {
-	return ftruncate(p->journal_fd, 0) < 0 ? -errno : 0;
+	if (ftruncate(p->journal_fd, 0) < 0)
+		return -errno;
+	p->journal_dirty = false;
+	return 0;
 }
 
 int persist_pending_done(struct persist *p)
@@ -355,9 +359,10 @@ static int persist_begin(void *ctx, const struct kop *undo, size_t n)
 
 	if (err < 0)
 		return err;
-	err = journal_clear(p);
+	err = p->journal_dirty ? journal_clear(p) : 0;
 	if (err < 0)
 		return err;
+	p->journal_dirty = true;
 	len = strlen(text);
 	while (done < len) {
 		ssize_t w = pwrite(p->journal_fd, text + done, len - done, (off_t) done);
@@ -410,6 +415,8 @@ int persist_open(const char *dir, persist_report_fn report_fn, void *ctx, struct
 		    openat(p->dirfd, JOURNAL_FILE, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 		if (p->journal_fd < 0)
 			err = -errno;
+		/* what a crash left stays until persist_pending_done() */
+		p->journal_dirty = true;
 	}
 	if (err < 0) {
 		persist_free(TAKE_PTR(p));

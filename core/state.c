@@ -72,7 +72,8 @@ int state_write_atomic(int dirfd, const char *name, const void *data, size_t len
 {
 	static unsigned counter;
 	const char *bytes = data;
-	size_t half = len / 2;
+	/* the crash tests stop half-way through the data; others write it at once */
+	size_t half = hook ? len / 2 : len;
 	_cleanup_close_ int fd = -1;
 	char temp[NAME_MAX + 1];
 	int n, r;

@@ -688,8 +688,8 @@ static int read_online(struct sysfs *fs, struct host *h)
 	return 0;
 }
 
-static int detect_caps(struct sysfs *fs, struct host *h, size_t n_mdevs,
-		       const struct mdev_attrs *attrs, bool has_chkstop)
+static int detect_caps(struct sysfs *fs, const struct apqn_set *vfio_bound, size_t n_mdevs,
+		       const struct mdev_attrs *attrs, bool has_chkstop, struct kernel_caps *ret)
 {
 	struct kernel_caps caps = { 0 };
 	unsigned pos = 0;
@@ -702,7 +702,7 @@ static int detect_caps(struct sysfs *fs, struct host *h, size_t n_mdevs,
 		return r;
 	caps.vfio_ap = r > 0;
 
-	any_vfio = apqn_set_next(&h->vfio_bound, &pos, &q);
+	any_vfio = apqn_set_next(vfio_bound, &pos, &q);
 	if (any_vfio) {
 		r = queue_has_status(fs, q);
 		if (r < 0)
@@ -724,7 +724,7 @@ static int detect_caps(struct sysfs *fs, struct host *h, size_t n_mdevs,
 	if (!any_vfio)
 		caps.queue_status = caps.dynamic;
 
-	h->caps = caps;
+	*ret = caps;
 	return 0;
 }
 
@@ -785,7 +785,7 @@ static int kport_read_host(void *ctx, struct host *ret)
 	r = read_all_mdevs(fs, &h->vfio_bound, &h->in_use, &mdevs, &n_mdevs, &attrs);
 	if (r < 0)
 		return r;
-	r = detect_caps(fs, h, n_mdevs, &attrs, has_chkstop);
+	r = detect_caps(fs, &h->vfio_bound, n_mdevs, &attrs, has_chkstop, &h->caps);
 	if (r < 0)
 		return r;
 
@@ -825,34 +825,45 @@ static int kport_read_kernel_quick(void *ctx, const struct host *prev, struct ho
 {
 	struct sysfs *fs = ctx;
 	_cleanup_free_ struct host *h = NULL;
+	_cleanup_free_ struct apqn_set *in_use = NULL;
 	_cleanup_free_ struct mdev_info *mdevs = NULL;
+	struct kernel_caps caps = prev->caps;
+	struct idset apmask, aqmask;
 	struct mdev_attrs attrs;
 	size_t n_mdevs;
 	int r;
 
-	h = calloc(1, sizeof(*h));
-	if (!h)
-		return -ENOMEM;
-	r = read_mask(fs, AP_BUS "/apmask", &h->apmask);
+	r = read_mask(fs, AP_BUS "/apmask", &apmask);
 	if (r >= 0)
-		r = read_mask(fs, AP_BUS "/aqmask", &h->aqmask);
+		r = read_mask(fs, AP_BUS "/aqmask", &aqmask);
 	if (r < 0)
 		return r;
-	if (!idset_equal(&h->apmask, &prev->apmask) || !idset_equal(&h->aqmask, &prev->aqmask)) {
+	if (!idset_equal(&apmask, &prev->apmask) || !idset_equal(&aqmask, &prev->aqmask)) {
+		h = calloc(1, sizeof(*h));
+		if (!h)
+			return -ENOMEM;
 		r = kport_read_host(fs, h);
 		if (r >= 0)
 			r = kport_read_mdevs(fs, &mdevs, &n_mdevs);
+		if (r < 0)
+			return r;
+		memcpy(ret_host, h, sizeof(*h));
 	} else {
-		*h = *prev;
-		apqn_set_clear(&h->in_use);
-		r = read_all_mdevs(fs, &h->vfio_bound, &h->in_use, &mdevs, &n_mdevs, &attrs);
+		/* the topology is prev's: a large host is copied once, not read again */
+		in_use = calloc(1, sizeof(*in_use));
+		if (!in_use)
+			return -ENOMEM;
+		r = read_all_mdevs(fs, &prev->vfio_bound, in_use, &mdevs, &n_mdevs, &attrs);
 		/* with no mdev and no vfio_ap queue nothing new can be seen: keep prev's */
-		if (r >= 0 && (n_mdevs || !apqn_set_empty(&h->vfio_bound)))
-			r = detect_caps(fs, h, n_mdevs, &attrs, prev->caps.dynamic);
+		if (r >= 0 && (n_mdevs || !apqn_set_empty(&prev->vfio_bound)))
+			r = detect_caps(fs, &prev->vfio_bound, n_mdevs, &attrs, prev->caps.dynamic,
+					&caps);
+		if (r < 0)
+			return r;
+		memcpy(ret_host, prev, sizeof(*prev));
+		ret_host->in_use = *in_use;
+		ret_host->caps = caps;
 	}
-	if (r < 0)
-		return r;
-	memcpy(ret_host, h, sizeof(*h));
 	*ret_mdevs = TAKE_PTR(mdevs);
 	*ret_n = n_mdevs;
 	return 0;
