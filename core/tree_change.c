@@ -46,7 +46,10 @@ static int finish(struct tree *t, struct outcome *o, int r)
 	return r;
 }
 
-/* finish() of a request whose reply, if it succeeds, hands the kernel the entry parent/name. */
+/*
+ * finish() of a request that, if it succeeds, settles the entry parent/name
+ * in the kernel itself: a create's reply carries it, an unlink's drops it.
+ */
 static int finish_answered(struct tree *t, struct outcome *o, int r, uint64_t parent,
 			   const char *name)
 {
@@ -393,7 +396,7 @@ int tree_unlink(struct tree *t, uint64_t parent, const char *name)
 	default:
 		return refuse_fixed(t, action, &p);
 	}
-	return finish(t, &o, r);
+	return finish_answered(t, &o, r, parent, name);
 }
 
 int tree_rmdir(struct tree *t, uint64_t parent, const char *name)
@@ -411,7 +414,7 @@ int tree_rmdir(struct tree *t, uint64_t parent, const char *name)
 	switch (p.kind) {
 	case PLACE_GUESTS:
 		r = engine_guest_remove(t->engine, action, name, &o);
-		return finish(t, &o, r);
+		return finish_answered(t, &o, r, parent, name);
 	case PLACE_GUEST:
 		if (guest_subdir_from_name(name, &sub) < 0)
 			return -ENOENT;

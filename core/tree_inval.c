@@ -60,7 +60,7 @@ static void drop_entry(struct inval_list *l, uint64_t parent, const char *name)
 	for (size_t i = 0; i < l->n; i++) {
 		const struct tree_inval *item = &l->items[i];
 
-		if (item->kind != TREE_INVAL_ENTRY || item->parent != parent ||
+		if (item->kind == TREE_INVAL_INODE || item->parent != parent ||
 		    strcmp(item->name, name) != 0)
 			l->items[kept++] = *item;
 	}
