@@ -308,6 +308,18 @@ static void test_sim_events_reach_the_tree(void **state)
 	lpar_stop(&p);
 }
 
+/* An mdev made with the sysfs files, once the tree shows it: its domains/ directory. */
+static uint64_t mdev_behind(struct lpar *p)
+{
+	struct tree_attr attr;
+
+	assert_int_equal(sysfs_write_str(p->fs, MDEV_TYPE "/create", UUID_BEHIND "\n"), 0);
+	wait_inval(&p->rec, TREE_INVAL_ENTRY, p->guests_id, UUID_BEHIND);
+	assert_int_equal(tree_lookup(p->tree, p->guests_id, UUID_BEHIND, &attr), 0);
+	assert_int_equal(tree_lookup(p->tree, attr.id, "domains", &attr), 0);
+	return attr.id;
+}
+
 /* An assignment sends no uevent: only the periodic rescan sees it. */
 static void test_rescan_catches_silent_changes(void **state)
 {
@@ -317,8 +329,7 @@ static void test_rescan_catches_silent_changes(void **state)
 	unsigned seen;
 
 	lpar_start(&p, 6, 10, 0);
-	assert_int_equal(sysfs_write_str(p.fs, MDEV_TYPE "/create", UUID_BEHIND "\n"), 0);
-	wait_inval(&p.rec, TREE_INVAL_ENTRY, p.guests_id, UUID_BEHIND);
+	domains_id = mdev_behind(&p);
 	watch_free(p.w);
 
 	/* again with a one-second period and no event source */
@@ -330,9 +341,6 @@ static void test_rescan_catches_silent_changes(void **state)
 
 		assert_int_equal(watch_start(p.w, &wcfg), 0);
 	}
-	assert_int_equal(tree_lookup(p.tree, p.guests_id, UUID_BEHIND, &attr), 0);
-	assert_int_equal(tree_lookup(p.tree, attr.id, "domains", &attr), 0);
-	domains_id = attr.id;
 	assert_int_equal(tree_lookup(p.tree, domains_id, "0047", &attr), -ENOENT);
 	{
 		_cleanup_mutex_ pthread_mutex_t *l = mutex_lock(&p.rec.lock);
@@ -358,11 +366,7 @@ static void test_light_rescans_where_events_arrive(void **state)
 	unsigned whole;
 
 	lpar_start(&p, 6, 10, 1);
-	assert_int_equal(sysfs_write_str(p.fs, MDEV_TYPE "/create", UUID_BEHIND "\n"), 0);
-	wait_inval(&p.rec, TREE_INVAL_ENTRY, p.guests_id, UUID_BEHIND);
-	assert_int_equal(tree_lookup(p.tree, p.guests_id, UUID_BEHIND, &attr), 0);
-	assert_int_equal(tree_lookup(p.tree, attr.id, "domains", &attr), 0);
-	domains_id = attr.id;
+	domains_id = mdev_behind(&p);
 
 	assert_int_equal(sysfs_write_str(p.fs, MDEV_DIR "/assign_domain", "0x47\n"), 0);
 	wait_inval(&p.rec, TREE_INVAL_ENTRY, domains_id, "0047");
