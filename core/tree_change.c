@@ -37,29 +37,34 @@ void tree_log(struct tree *t, int err, const char *sentence)
 	announce(t, err, sentence);
 }
 
-/* Announces an engine outcome (the engine logged it), invalidates what it changed, releases it. */
-static int finish(struct tree *t, struct outcome *o, int r)
+/*
+ * Announces an engine outcome (the engine logged it), invalidates what it
+ * changed but settled (see tree_invalidate_diff()), releases it.
+ */
+static int finish_settling(struct tree *t, struct outcome *o, int r,
+			   const struct tree_inval *settled)
 {
 	announce(t, o->err, o->sentence);
-	tree_invalidate_diff(t, &o->diff, NULL);
+	tree_invalidate_diff(t, &o->diff, r >= 0 ? settled : NULL);
 	outcome_done(o);
 	return r;
+}
+
+static int finish(struct tree *t, struct outcome *o, int r)
+{
+	return finish_settling(t, o, r, NULL);
 }
 
 /*
  * finish() of a request that, if it succeeds, settles the entry parent/name
  * in the kernel itself: a create's reply carries it, an unlink's drops it.
  */
-static int finish_answered(struct tree *t, struct outcome *o, int r, uint64_t parent,
-			   const char *name)
+static int finish_named(struct tree *t, struct outcome *o, int r, uint64_t parent, const char *name)
 {
-	struct tree_inval answered = { .kind = TREE_INVAL_ENTRY, .parent = parent };
+	struct tree_inval settled = { .kind = TREE_INVAL_ENTRY, .parent = parent };
 
-	snprintf(answered.name, sizeof(answered.name), "%s", name);
-	announce(t, o->err, o->sentence);
-	tree_invalidate_diff(t, &o->diff, r >= 0 ? &answered : NULL);
-	outcome_done(o);
-	return r;
+	snprintf(settled.name, sizeof(settled.name), "%s", name);
+	return finish_settling(t, o, r, &settled);
 }
 
 /* A refusal that never reached the engine: logged as the engine logs its own. Returns -err. */
@@ -336,7 +341,7 @@ int tree_create(struct tree *t, uint64_t parent, const char *name, struct tree_a
 	default:
 		return refuse_fixed(t, action, &p);
 	}
-	r = finish_answered(t, &o, r, parent, name);
+	r = finish_named(t, &o, r, parent, name);
 	return r < 0 ? r : tree_lookup(t, parent, name, ret);
 }
 
@@ -355,7 +360,7 @@ int tree_mkdir(struct tree *t, uint64_t parent, const char *name, struct tree_at
 		return refuse(t, action, EPERM,
 			      "only guests/ takes new directories: mkdir guests/NAME");
 	r = engine_guest_create(t->engine, action, name, NULL, &o);
-	r = finish_answered(t, &o, r, parent, name);
+	r = finish_named(t, &o, r, parent, name);
 	return r < 0 ? r : tree_lookup(t, parent, name, ret);
 }
 
@@ -396,7 +401,7 @@ int tree_unlink(struct tree *t, uint64_t parent, const char *name)
 	default:
 		return refuse_fixed(t, action, &p);
 	}
-	return finish_answered(t, &o, r, parent, name);
+	return finish_named(t, &o, r, parent, name);
 }
 
 int tree_rmdir(struct tree *t, uint64_t parent, const char *name)
@@ -414,7 +419,7 @@ int tree_rmdir(struct tree *t, uint64_t parent, const char *name)
 	switch (p.kind) {
 	case PLACE_GUESTS:
 		r = engine_guest_remove(t->engine, action, name, &o);
-		return finish_answered(t, &o, r, parent, name);
+		return finish_named(t, &o, r, parent, name);
 	case PLACE_GUEST:
 		if (guest_subdir_from_name(name, &sub) < 0)
 			return -ENOENT;
@@ -467,7 +472,7 @@ int tree_symlink(struct tree *t, const char *target, uint64_t parent, const char
 			      "reservations/%s",
 			      name);
 	r = engine_reserve(t->engine, action, q, guest, &o);
-	r = finish_answered(t, &o, r, parent, name);
+	r = finish_named(t, &o, r, parent, name);
 	return r < 0 ? r : tree_lookup(t, parent, name, ret);
 }
 
@@ -500,7 +505,7 @@ int tree_link(struct tree *t, uint64_t id, uint64_t new_parent, const char *new_
 		r = engine_pool_move(t->engine, action, q, p.pool, &o);
 	else
 		r = engine_queue_add(t->engine, action, p.guest, q, &o);
-	r = finish_answered(t, &o, r, new_parent, new_name);
+	r = finish_named(t, &o, r, new_parent, new_name);
 	return r < 0 ? r : tree_getattr(t, id, ret);
 }
 

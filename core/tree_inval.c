@@ -53,7 +53,8 @@ static void add_inode(struct inval_list *l, uint64_t id)
 	add(l, TREE_INVAL_INODE, 0, id, NULL);
 }
 
-static void drop_entry(struct inval_list *l, uint64_t parent, const char *name)
+/* Leaves out what concerns the name parent/name (entries, deletions), not nodes. */
+static void drop_name(struct inval_list *l, uint64_t parent, const char *name)
 {
 	size_t kept = 0;
 
@@ -226,7 +227,7 @@ static bool guest_count_changed(const struct model_diff *d)
 }
 
 void tree_invalidate_diff(struct tree *t, const struct model_diff *d,
-			  const struct tree_inval *answered)
+			  const struct tree_inval *settled)
 {
 	struct inval_list l = { 0 };
 	const struct model *m;
@@ -253,8 +254,8 @@ void tree_invalidate_diff(struct tree *t, const struct model_diff *d,
 	if (guest_count_changed(d))
 		add_inode(&l, fixed_id(NODE_GUESTS));
 	engine_read_end(t->engine);
-	if (answered)
-		drop_entry(&l, answered->parent, answered->name);
+	if (settled)
+		drop_name(&l, settled->parent, settled->name);
 
 	if (t->hooks.invalidate && l.n)
 		t->hooks.invalidate(t->hooks.ctx, l.items, l.n);

@@ -179,10 +179,10 @@ void tree_log(struct tree *t, int err, const char *sentence);
 /*
  * Hands the invalidate hook every cache entry and node that d makes stale,
  * and brings the slots' memory of the guests up to date. Call with no lock.
- * answered (or NULL) is the entry a successful request settles in the
+ * settled (or NULL) is the entry a successful request settles in the
  * kernel itself: a create, mkdir, symlink or link replies with it, and an
  * unlink or rmdir makes the kernel drop it. Invalidating it again would only
  * cost a system call, or a lookup of the name just made.
  */
 void tree_invalidate_diff(struct tree *t, const struct model_diff *d,
-			  const struct tree_inval *answered);
+			  const struct tree_inval *settled);
